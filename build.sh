@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# build.sh: the one entry point for building, testing, benchmarking and demoing
+# timconsole. Run `./build.sh help` for the subcommands and the variables.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+usage() {
+	cat <<'USAGE'
+Usage: ./build.sh [command]
+
+Commands:
+  (none)   build web/app.wasm (+ .gz, .br), web/wasm_exec.js and bin/console
+  demo     build, then run the console in demo mode (emulator + development SSO
+           on loopback); extra arguments go to the console, e.g. --addr
+  test     everything CI runs: gofmt, vet (host, e2e tag, wasm), import rules,
+           unit tests, short fuzz runs, wasm build, Chromium end-to-end tests
+  check    only the static checks (gofmt, vet, import rules)
+  bench    run the benchmarks and print the figures the issues ask for
+  help     this text
+
+Variables:
+  DEBUG=1        keep symbols and DWARF in the binaries
+  FAST=1         skip compressing app.wasm (dev loop)
+  BROTLI_Q=N     brotli quality for app.wasm.br (default 11, the release setting)
+  FUZZTIME=D     how long each fuzz target runs in `test` (default 5s)
+  BENCHTIME=D    -benchtime for `bench` (default 1x: each benchmark is itself a
+                 bounded workload that reports its own ratios)
+  E2E=0          skip the Chromium suite in `test` (CI never sets it)
+USAGE
+}
+
+flags=(-trimpath)
+[[ "${DEBUG:-0}" != 1 ]] && flags+=(-ldflags=-s -ldflags=-w)
+
+log() { printf '\n== %s\n' "$*"; }
+
+build_wasm() {
+	# Stale precompressed copies would be served in place of a new wasm.
+	rm -f web/app.wasm web/app.wasm.gz web/app.wasm.br
+	GOOS=js GOARCH=wasm go build "${flags[@]}" -o web/app.wasm ./app
+	# The JS glue must come from the toolchain that built app.wasm.
+	cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" web/wasm_exec.js
+	chmod 644 web/wasm_exec.js
+	if [[ "${FAST:-0}" != 1 ]]; then
+		gzip -9 -k -f web/app.wasm
+		if command -v brotli >/dev/null; then
+			brotli -f -q "${BROTLI_Q:-11}" -o web/app.wasm.br web/app.wasm
+		else
+			echo "brotli not installed: serving gzip only" >&2
+		fi
+	fi
+}
+
+build_server() {
+	mkdir -p bin
+	go build "${flags[@]}" -o bin/console ./server/cmd/console
+	go build "${flags[@]}" -o bin/timemu ./server/cmd/timemu
+	go build "${flags[@]}" -o bin/devidp ./server/cmd/devidp
+}
+
+build() {
+	log "build wasm and server"
+	build_wasm
+	build_server
+	ls -l web/app.wasm* bin/
+}
+
+# check_imports enforces the import rules of design.md.
+check_imports() {
+	local fail=0 deps bad
+	nonstd() { go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "$@"; }
+	mod=github.com/timconsole/timconsole
+
+	# server/api is the contract linked into the wasm: standard library only.
+	bad=$(nonstd ./server/api | grep -v "^$mod/server/api\$" || true)
+	[[ -z "$bad" ]] || { echo "server/api must import the standard library only, found: $bad"; fail=1; }
+
+	# app/... imports go-app (and its own dependency) and server/api only.
+	bad=$(GOOS=js GOARCH=wasm nonstd ./app/... | grep -v -e "^$mod/app" -e "^$mod/server/api\$" \
+		-e '^github.com/maxence-charriere/go-app/v10/' -e '^github.com/google/uuid$' || true)
+	[[ -z "$bad" ]] || { echo "app/ may import go-app and server/api only, found: $bad"; fail=1; }
+
+	# The wasm must not link net/http: it costs ~0.85 MB brotli.
+	if GOOS=js GOARCH=wasm go list -deps ./app | grep -qx 'net/http'; then
+		echo "the wasm links net/http; use the fetch wrapper"; fail=1
+	fi
+
+	# server/tim knows nothing of bff, auth or api.
+	bad=$(nonstd ./server/tim | grep -e "^$mod/server/bff" -e "^$mod/server/auth" -e "^$mod/server/api" || true)
+	[[ -z "$bad" ]] || { echo "server/tim must not import: $bad"; fail=1; }
+
+	# server/bff gets the go-app handler as an http.Handler; it never builds it.
+	bad=$(nonstd ./server/bff | grep -e '^github.com/maxence-charriere/go-app' -e "^$mod/app" -e "^$mod/server/cmd" || true)
+	[[ -z "$bad" ]] || { echo "server/bff must not import: $bad"; fail=1; }
+
+	# Only commands wire things together: no library imports a cmd package.
+	bad=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./server/... ./app/... | grep -v "^$mod/server/cmd/" | grep "$mod/server/cmd/" || true)
+	[[ -z "$bad" ]] || { echo "only commands may import commands: $bad"; fail=1; }
+
+	# Vendor vocabulary stays inside tim and timemu.
+	bad=$(grep -rlE 'ActionStatus|Read_Account|Unread_Account|MsgSeqList' --include='*.go' app server \
+		| grep -v -e '^server/tim/' -e '^server/timemu/' || true)
+	[[ -z "$bad" ]] || { echo "vendor field names outside server/tim and server/timemu: $bad"; fail=1; }
+
+	return $fail
+}
+
+check() {
+	log "gofmt"
+	local unformatted
+	unformatted=$(gofmt -l app server)
+	[[ -z "$unformatted" ]] || { echo "gofmt needed:"; echo "$unformatted"; exit 1; }
+	log "go vet (host, e2e tag, wasm)"
+	go vet ./...
+	go vet -tags e2e ./...
+	GOOS=js GOARCH=wasm go vet ./app/... ./server/api/...
+	log "import rules"
+	check_imports
+	echo ok
+}
+
+fuzz() {
+	log "fuzz targets, ${FUZZTIME:-5s} each"
+	local file pkg name
+	while IFS= read -r file; do
+		pkg=./$(dirname "$file")
+		for name in $(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | sed 's/^func //'); do
+			echo "$pkg $name"
+			go test -run '^$' -fuzz "^${name}\$" -fuzztime "${FUZZTIME:-5s}" "$pkg" >/tmp/timconsole-fuzz.log 2>&1 \
+				|| { cat /tmp/timconsole-fuzz.log; exit 1; }
+		done
+	done < <(grep -rlE '^func Fuzz' --include='*_test.go' server app | sort)
+}
+
+run_tests() {
+	local start=$SECONDS
+	check
+	log "unit tests"
+	go test -count=1 ./...
+	fuzz
+	build
+	if [[ "${E2E:-1}" != 0 ]]; then
+		log "end-to-end tests in headless Chromium"
+		go test -count=1 -tags e2e -timeout 10m ./server/e2e/...
+	fi
+	log "all tests passed in $((SECONDS - start)) s"
+}
+
+case "${1:-build}" in
+build) build ;;
+demo)
+	build
+	shift || true
+	exec bin/console --demo --web web "$@"
+	;;
+test) run_tests ;;
+check) check ;;
+bench)
+	build
+	log "benchmarks"
+	go test -run '^$' -bench . -benchtime "${BENCHTIME:-1x}" -count=1 ./server/... ./app/...
+	if [[ -d server/e2e ]]; then
+		go test -run '^$' -bench . -benchtime "${BENCHTIME:-1x}" -count=1 -tags e2e ./server/e2e/...
+	fi
+	;;
+help | -h | --help) usage ;;
+*)
+	usage >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,168 @@
+// Package api is the JSON contract between the browser (the go-app WebAssembly
+// console) and the backend-for-frontend.
+//
+// It imports only the standard library (and no net/http) because it is linked
+// into the wasm: every byte here ships to every operator's browser. The BFF
+// translates Tencent's vendor vocabulary into these types; nothing here names a
+// vendor field.
+package api
+
+// Paths of the BFF's browser-facing endpoints. Both sides use these constants
+// so a renamed route cannot silently break one half.
+const (
+	PathMe          = "/api/me"
+	PathReceipts    = "/api/receipts"
+	PathMembers     = "/api/receipts/members"
+	PathReceiptsCSV = "/api/receipts.csv"
+	PathLogin       = "/auth/login"
+	PathLogout      = "/auth/logout"
+)
+
+// ContentTypeNDJSON is the media type a client puts in Accept on
+// POST /api/receipts to receive a progress stream instead of one JSON answer.
+const ContentTypeNDJSON = "application/x-ndjson"
+
+// Me is the answer to GET /api/me: who is signed in and what they may query.
+type Me struct {
+	Operator Operator `json:"operator"`
+	// Apps lists only the apps this operator is allowed to query.
+	Apps []App `json:"apps"`
+	// Demo is true when the console runs in demo mode (emulator and
+	// development identity provider), so the UI can say so.
+	Demo bool `json:"demo,omitempty"`
+	// MaxSeqs is the smallest per-app cap, kept for older clients; prefer App.MaxSeqs.
+	MaxSeqs int `json:"maxSeqs,omitempty"`
+}
+
+// Operator is the signed-in ops person, as the identity provider named them.
+type Operator struct {
+	Subject string   `json:"subject"`
+	Email   string   `json:"email,omitempty"`
+	Name    string   `json:"name,omitempty"`
+	Groups  []string `json:"groups,omitempty"`
+}
+
+// App is one Tencent Cloud Chat application the console can query.
+type App struct {
+	// ID is the console's short name for the app, used in requests and URLs.
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	SDKAppID uint64 `json:"sdkAppId"`
+	// Region is a human-readable data-centre name ("Singapore", or "custom"
+	// when the app is configured with a base URL).
+	Region string `json:"region"`
+	// MaxSeqs is the largest number of seqs one query may ask for.
+	MaxSeqs int `json:"maxSeqs"`
+}
+
+// ReceiptsRequest is the body of POST /api/receipts.
+type ReceiptsRequest struct {
+	App     string `json:"app"`
+	GroupID string `json:"groupId"`
+	// Seqs is either a string in the seq grammar ("1-500, 777") or a JSON
+	// array of numbers.
+	Seqs SeqSpec `json:"seqs"`
+}
+
+// Receipt is the read state of one message.
+type Receipt struct {
+	Seq    uint32 `json:"seq"`
+	Read   int    `json:"read"`
+	Unread int    `json:"unread"`
+	// Code is Tencent's per-message code: 0 for a message with a receipt,
+	// 10062 when no receipt exists for that seq.
+	Code int `json:"code"`
+	// CodeText explains a non-zero Code in plain words.
+	CodeText string `json:"codeText,omitempty"`
+}
+
+// Summary aggregates a query's receipts for the summary tiles.
+type Summary struct {
+	Messages    int `json:"messages"`
+	WithReceipt int `json:"withReceipt"`
+	Missing     int `json:"missing"`
+	TotalRead   int `json:"totalRead"`
+	TotalUnread int `json:"totalUnread"`
+	// ReadRate is TotalRead / (TotalRead + TotalUnread), 0 when both are 0.
+	ReadRate float64 `json:"readRate"`
+}
+
+// Upstream describes the Tencent calls a query cost.
+type Upstream struct {
+	Calls     int   `json:"calls"`
+	Retries   int   `json:"retries"`
+	ElapsedMS int64 `json:"elapsedMs"`
+}
+
+// ReceiptsResponse is the answer to POST /api/receipts.
+type ReceiptsResponse struct {
+	App      string    `json:"app"`
+	GroupID  string    `json:"groupId"`
+	Results  []Receipt `json:"results"`
+	Summary  Summary   `json:"summary"`
+	Upstream Upstream  `json:"upstream"`
+}
+
+// Summarize computes the summary of a list of receipts. The BFF and the UI
+// both call it so the tiles always agree with the table.
+func Summarize(rs []Receipt) Summary {
+	s := Summary{Messages: len(rs)}
+	for _, r := range rs {
+		if r.Code != 0 {
+			s.Missing++
+			continue
+		}
+		s.WithReceipt++
+		s.TotalRead += r.Read
+		s.TotalUnread += r.Unread
+	}
+	if t := s.TotalRead + s.TotalUnread; t > 0 {
+		s.ReadRate = float64(s.TotalRead) / float64(t)
+	}
+	return s
+}
+
+// Event is one line of the NDJSON progress stream of POST /api/receipts.
+// Progress events come first; the last line is a "result" or an "error".
+type Event struct {
+	Type   string            `json:"type"` // EventProgress, EventResult or EventError
+	Done   int               `json:"done,omitempty"`
+	Total  int               `json:"total,omitempty"`
+	Result *ReceiptsResponse `json:"result,omitempty"`
+	Error  *Error            `json:"error,omitempty"`
+}
+
+// Event types.
+const (
+	EventProgress = "progress"
+	EventResult   = "result"
+	EventError    = "error"
+)
+
+// MembersRequest is the body of POST /api/receipts/members.
+type MembersRequest struct {
+	App     string `json:"app"`
+	GroupID string `json:"groupId"`
+	Seq     uint32 `json:"seq"`
+	Filter  string `json:"filter"` // FilterRead or FilterUnread
+	// Cursor is empty for the first page, then the previous answer's Cursor.
+	Cursor string `json:"cursor"`
+	// Limit is the page size, 1 to 200; 0 means the server's default.
+	Limit int `json:"limit,omitempty"`
+}
+
+// Member filters.
+const (
+	FilterRead   = "read"
+	FilterUnread = "unread"
+)
+
+// MembersResponse is one page of members.
+type MembersResponse struct {
+	Members []string `json:"members"`
+	Cursor  string   `json:"cursor"`
+	Done    bool     `json:"done"`
+}
+
+// MaxMembersLimit is the largest page the vendor returns.
+const MaxMembersLimit = 200
