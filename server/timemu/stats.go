@@ -1,0 +1,209 @@
+package timemu
+
+import (
+	"net/http"
+	"time"
+)
+
+// FaultKind says how an injected fault answers.
+type FaultKind int
+
+// The fault kinds. Each mimics a failure a client must survive against the
+// real service: a gateway error, a request that never answers, a body that
+// is not JSON, and a Tencent error code.
+const (
+	FaultHTTP502   FaultKind = iota + 1 // HTTP 502 with an HTML body
+	FaultHang                           // no answer until the client gives up or Close
+	FaultMalformed                      // HTTP 200 with truncated JSON
+	FaultCode                           // HTTP 200, ActionStatus FAIL, ErrorCode Fault.Code
+)
+
+// String names the kind in logs.
+func (k FaultKind) String() string {
+	switch k {
+	case FaultHTTP502:
+		return "http502"
+	case FaultHang:
+		return "hang"
+	case FaultMalformed:
+		return "malformed"
+	case FaultCode:
+		return "code"
+	}
+	return "unknown"
+}
+
+// Fault makes the next Count calls (of Command, or of any command when
+// Command is "") fail the way Kind says, before any check runs.
+type Fault struct {
+	Kind    FaultKind
+	Count   int    // calls to affect; below 1 means 1
+	Code    int    // ErrorCode for FaultCode; 0 means 10002
+	Command string // e.g. "get_group_msg_receipt"; "" = any command
+}
+
+// Inject queues a fault. Faults are consumed in the order injected; a call
+// takes the first queued fault whose Command matches.
+func (e *Emulator) Inject(f Fault) {
+	if f.Count < 1 {
+		f.Count = 1
+	}
+	if f.Kind == FaultCode && f.Code == 0 {
+		f.Code = CodeInternal
+	}
+	e.smu.Lock()
+	e.faults = append(e.faults, f)
+	e.smu.Unlock()
+}
+
+// SetLatency delays every following answer by d (0 turns it off), so tests
+// can see timeouts, progress and concurrency.
+func (e *Emulator) SetLatency(d time.Duration) {
+	e.smu.Lock()
+	e.latency = d
+	e.smu.Unlock()
+}
+
+func (e *Emulator) takeFault(command string) (Fault, bool) {
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	for i, f := range e.faults {
+		if f.Command != "" && f.Command != command {
+			continue
+		}
+		e.faults[i].Count--
+		if e.faults[i].Count == 0 {
+			e.faults = append(e.faults[:i], e.faults[i+1:]...)
+		}
+		return f, true
+	}
+	return Fault{}, false
+}
+
+func (e *Emulator) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
+	switch f.Kind {
+	case FaultHang:
+		select {
+		case <-r.Context().Done():
+			return
+		case <-e.done:
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>\n"))
+		}
+	case FaultMalformed:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","GroupMsgReceiptList":[{"Code":0,"MsgSeq":`))
+	case FaultCode:
+		writeJSON(w, fail(f.Code))
+	default:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>\n"))
+	}
+}
+
+// window holds one app's rate-limit and peak bookkeeping.
+type window struct {
+	admitted []time.Time // ring of the last admitted calls, at most the limit
+	head     int
+	arrivals []time.Time // arrivals in the last second, oldest first
+	peak     int
+}
+
+// arrive counts a request: per command, in total, and in its app's
+// one-second arrival window. The window is (t-1s, t], so that the peak is the
+// most requests whose arrival times lie less than a second apart.
+func (e *Emulator) arrive(command string, known bool, appID uint64, appKnown bool) {
+	now := e.now()
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	e.total++
+	if known {
+		e.calls[command]++
+	}
+	if !appKnown {
+		return
+	}
+	wd := e.window(appID)
+	drop := 0
+	for drop < len(wd.arrivals) && now.Sub(wd.arrivals[drop]) >= time.Second {
+		drop++
+	}
+	if drop > 0 {
+		wd.arrivals = append(wd.arrivals[:0], wd.arrivals[drop:]...)
+	}
+	wd.arrivals = append(wd.arrivals, now)
+	wd.peak = max(wd.peak, len(wd.arrivals))
+}
+
+func (e *Emulator) window(appID uint64) *window {
+	wd := e.windows[appID]
+	if wd == nil {
+		wd = &window{}
+		e.windows[appID] = wd
+	}
+	return wd
+}
+
+// admit applies the rate limit: a call is admitted when fewer than the limit
+// were admitted in the second before it (a sliding window log).
+func (e *Emulator) admit(appID uint64) bool {
+	limit := e.cfg.RateLimit
+	if limit < 0 {
+		return true
+	}
+	now := e.now()
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	wd := e.window(appID)
+	if len(wd.admitted) < limit {
+		wd.admitted = append(wd.admitted, now)
+		return true
+	}
+	if now.Sub(wd.admitted[wd.head]) < time.Second {
+		return false
+	}
+	wd.admitted[wd.head] = now
+	wd.head = (wd.head + 1) % limit
+	return true
+}
+
+// Calls returns how many requests reached command (e.g.
+// "get_group_msg_receipt") since the start or ResetStats, over all apps,
+// whatever their outcome.
+func (e *Emulator) Calls(command string) int {
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	return e.calls[command]
+}
+
+// TotalCalls returns every request received, including unknown paths.
+func (e *Emulator) TotalCalls() int {
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	return e.total
+}
+
+// PeakPerSecond returns the most requests of one app that arrived within
+// one second, rejected ones included: it shows whether a client kept to the
+// limit, whatever the emulator did with the excess.
+func (e *Emulator) PeakPerSecond(sdkAppID uint64) int {
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	if wd := e.windows[sdkAppID]; wd != nil {
+		return wd.peak
+	}
+	return 0
+}
+
+// ResetStats zeroes the counters, peaks and rate windows (not the queued
+// faults or the data), so one emulator can serve several test phases.
+func (e *Emulator) ResetStats() {
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	e.calls = map[string]int{}
+	e.total = 0
+	e.windows = map[uint64]*window{}
+}
