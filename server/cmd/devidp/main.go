@@ -27,6 +27,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -58,6 +59,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	redirectBase := fs.String("redirect-base", "http://127.0.0.1:8080", "console base URL for the demo client's redirect URIs")
 	idTokenClaims := fs.Bool("id-token-claims", true, "put email, profile and groups claims into the ID token")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h printed the usage; asking for help is not a failure
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
