@@ -1,0 +1,117 @@
+// Package bff is the console's backend-for-frontend: the HTTP surface the
+// browser talks to. It checks the operator's session and access, validates
+// queries, calls Tencent Chat through package tim with the app's secret key
+// (which never leaves this process), writes the audit trail and serves the
+// go-app shell and its static files.
+//
+// The package gets everything it needs in Deps; it reads no configuration
+// and builds no clients, so tests drive the real handlers with the emulator.
+package bff
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/timconsole/timconsole/server/auth"
+	"github.com/timconsole/timconsole/server/tim"
+)
+
+// Deps is everything the BFF's handlers need, passed once to NewServer.
+type Deps struct {
+	Logger *slog.Logger
+	// Auth owns login, sessions and the access policy.
+	Auth *auth.Auth
+	// Apps are the Tencent Chat apps this console can query, in menu order.
+	Apps []App
+	// AppHandler answers every path the BFF does not own (the go-app pages,
+	// app.js, the manifest...). The BFF never imports go-app itself.
+	AppHandler http.Handler
+	// WebDir holds app.wasm(.br,.gz), wasm_exec.js and the CSS, served at /web/.
+	WebDir string
+	// IdPOrigin is listed in the CSP's form-action so the logout redirect to
+	// the provider is not blocked.
+	IdPOrigin string
+	// Metrics receives HTTP metrics and serves /metrics; nil makes a fresh set.
+	Metrics *Metrics
+	// Demo is reported by /api/me so the UI shows its DEMO banner.
+	Demo bool
+	// Limits bounds request sizes, handler time and concurrent pulls.
+	Limits Limits
+	// TrustedProxies are the peers whose X-Forwarded-For names the client in
+	// logs and the audit trail; from anyone else the header is ignored.
+	TrustedProxies []netip.Prefix
+	// Now is the clock (audit durations); nil means time.Now.
+	Now func() time.Time
+}
+
+// App is one Tencent Chat app the console can query.
+type App struct {
+	// ID is the short name used in requests, URLs and the audit trail.
+	ID   string
+	Name string
+	// Region is the display name of the app's data centre ("Singapore", or
+	// "custom" for a base URL).
+	Region string
+	Client *tim.Client
+}
+
+// Limits bounds what one request may cost. Zero values take the defaults.
+type Limits struct {
+	// MaxBodyBytes caps request bodies (default 64 KiB: a 10,000-seq list
+	// as a JSON array is about 60 KB).
+	MaxBodyBytes int64
+	// QueryTimeout is the deadline of a receipt query or CSV export
+	// (default 2 minutes).
+	QueryTimeout time.Duration
+	// RequestTimeout is the deadline of every other API request (default 20s).
+	RequestTimeout time.Duration
+	// MaxPullsPerOperator bounds one operator's concurrent receipt queries
+	// (default 2); more get 429 "too_many".
+	MaxPullsPerOperator int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = 64 << 10
+	}
+	if l.QueryTimeout <= 0 {
+		l.QueryTimeout = 2 * time.Minute
+	}
+	if l.RequestTimeout <= 0 {
+		l.RequestTimeout = 20 * time.Second
+	}
+	if l.MaxPullsPerOperator <= 0 {
+		l.MaxPullsPerOperator = 2
+	}
+	return l
+}
+
+// NewServer builds the console's HTTP handler: every route of routes.go,
+// wrapped in the middleware every response needs (metrics, security
+// headers, cross-origin protection, body limits).
+func NewServer(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.AppHandler == nil {
+		d.AppHandler = http.NotFoundHandler()
+	}
+	d.Limits = d.Limits.withDefaults()
+
+	mux := http.NewServeMux()
+	addRoutes(mux, d)
+	var h http.Handler = capturePattern(mux)
+	h = limitBody(d.Limits.MaxBodyBytes, h)
+	h = auth.CrossOrigin(h)
+	h = auth.SecurityHeaders(d.IdPOrigin)(h)
+	h = instrument(d.Metrics, d.Now, h)
+	return h
+}

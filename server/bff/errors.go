@@ -1,0 +1,148 @@
+package bff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/timconsole/timconsole/server/api"
+	"github.com/timconsole/timconsole/server/auth"
+	"github.com/timconsole/timconsole/server/tim"
+)
+
+// statusByCode is the one table from an api error code to its HTTP status.
+// Tencent refusals are 502 (the console's upstream said no) except the few
+// codes that mean the operator's input was wrong, listed in upstreamInputCodes.
+var statusByCode = map[string]int{
+	api.ECodeInvalid:      http.StatusBadRequest,
+	api.ECodeUnauthorized: http.StatusUnauthorized,
+	api.ECodeForbidden:    http.StatusForbidden,
+	api.ECodeNotFound:     http.StatusNotFound,
+	api.ECodeBadMethod:    http.StatusMethodNotAllowed,
+	api.ECodeTooLarge:     http.StatusRequestEntityTooLarge,
+	api.ECodeTooMany:      http.StatusTooManyRequests,
+	api.ECodeUpstream:     http.StatusBadGateway,
+	api.ECodeUnavailable:  http.StatusBadGateway,
+	api.ECodeInternal:     http.StatusInternalServerError,
+	api.ECodeCanceled:     499, // nginx's "client closed request"; nobody reads it but logs and metrics
+}
+
+// upstreamInputCodes are Tencent codes that blame the request (unknown or
+// malformed group, bad parameter): 422 tells the UI the operator can fix it.
+var upstreamInputCodes = map[int]bool{10004: true, 10010: true, 10015: true}
+
+// statusOf picks the HTTP status of an api error from the table.
+func statusOf(e *api.Error) int {
+	if e.Code == api.ECodeUpstream && upstreamInputCodes[e.UpstreamCode] {
+		return http.StatusUnprocessableEntity
+	}
+	if s, ok := statusByCode[e.Code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// problemsError carries validation problems from a handler to writeError.
+type problemsError []api.Problem
+
+func (p problemsError) Error() string { return fmt.Sprintf("%d validation problems", len(p)) }
+
+// errorf makes an *api.Error with a safe, operator-facing message.
+func errorf(code, format string, args ...any) *api.Error {
+	return &api.Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// toAPIError maps any error to the *api.Error the browser sees. The second
+// result is true when the error is the console's or Tencent's fault and is
+// worth a log line.
+func toAPIError(ctx context.Context, err error) (*api.Error, bool) {
+	var (
+		ae  *api.Error
+		te  *tim.Error
+		ps  problemsError
+		mbe *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &ae):
+		c := *ae
+		return &c, c.Code == api.ECodeInternal || c.Code == api.ECodeUpstream || c.Code == api.ECodeUnavailable
+	case errors.As(err, &ps):
+		return &api.Error{Code: api.ECodeInvalid, Message: "the request has problems; see the list", Problems: ps}, false
+	case errors.As(err, &mbe):
+		return errorf(api.ECodeTooLarge, "the request body is larger than %d bytes", mbe.Limit), false
+	case errors.Is(err, tim.ErrInvalid), errors.Is(err, tim.ErrTooManySeqs):
+		// The BFF validates first, so this is a gap in its own checks.
+		return errorf(api.ECodeInvalid, "the query was refused before reaching Tencent: %s", err), true
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		return errorf(api.ECodeCanceled, "the request was cancelled"), false
+	case errors.As(err, &te) && te.Code > 0 && !te.Transient():
+		return &api.Error{
+			Code:         api.ECodeUpstream,
+			Message:      fmt.Sprintf("Tencent Chat refused the request (code %d): %s", te.Code, te.Explanation()),
+			UpstreamCode: te.Code,
+		}, true
+	case errors.As(err, &te):
+		e := &api.Error{
+			Code:      api.ECodeUnavailable,
+			Message:   "Tencent Chat did not answer successfully, even after retries; try again in a minute",
+			Retryable: true,
+		}
+		if te.Code > 0 {
+			e.UpstreamCode = te.Code
+			e.Message = fmt.Sprintf("Tencent Chat kept failing (code %d: %s), even after retries; try again in a minute", te.Code, te.Explanation())
+		}
+		return e, true
+	case errors.Is(err, context.DeadlineExceeded):
+		return &api.Error{Code: api.ECodeUnavailable, Message: "Tencent Chat did not answer in time; try again, or ask for fewer seqs", Retryable: true}, true
+	default:
+		return errorf(api.ECodeInternal, "internal error"), true
+	}
+}
+
+// writeError is the one place that turns an error into an HTTP answer: it
+// maps err to an *api.Error, picks the status from the table, logs the
+// console's and Tencent's failures once (never the operator's mistakes), and
+// sends the browser only the safe fields.
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	e, logIt := toAPIError(r.Context(), err)
+	status := statusOf(e)
+	if logIt {
+		logFailure(r, logger, e, status, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Del("Content-Disposition")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+// logFailure logs a failure once, with method, path, operator and cause.
+// Causes never hold secrets: tim scrubs UserSigs from its errors and the
+// key never enters an error.
+func logFailure(r *http.Request, logger *slog.Logger, e *api.Error, status int, err error) {
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.String("code", e.Code),
+		slog.String("cause", err.Error()),
+	}
+	if op, ok := auth.OperatorFrom(r.Context()); ok {
+		attrs = append(attrs, slog.String("operator", op.Subject))
+	}
+	logger.LogAttrs(r.Context(), slog.LevelError, "request failed", attrs...)
+}
+
+// ErrorWriter returns the BFF's error writer for packages that answer on the
+// BFF's behalf (auth's 401 and 403 answers), so every error the browser sees
+// has one shape and one status table.
+func ErrorWriter(logger *slog.Logger) func(w http.ResponseWriter, r *http.Request, err error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return func(w http.ResponseWriter, r *http.Request, err error) { writeError(w, r, logger, err) }
+}

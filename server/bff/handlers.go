@@ -1,0 +1,112 @@
+package bff
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/timconsole/timconsole/server/api"
+	"github.com/timconsole/timconsole/server/auth"
+)
+
+// appSet looks apps up by ID and keeps the configured order for menus.
+type appSet struct {
+	list []App
+	byID map[string]*App
+}
+
+func newAppSet(apps []App) *appSet {
+	s := &appSet{list: apps, byID: make(map[string]*App, len(apps))}
+	for i := range apps {
+		s.byID[apps[i].ID] = &s.list[i]
+	}
+	return s
+}
+
+func toAPIApp(a *App) api.App {
+	return api.App{ID: a.ID, Name: a.Name, SDKAppID: a.Client.SDKAppID(), Region: a.Region, MaxSeqs: a.Client.MaxSeqs()}
+}
+
+// handleMe answers GET /api/me: who is signed in and only the apps they may
+// query, so the UI never offers an app that would answer 403.
+func handleMe(logger *slog.Logger, apps *appSet, a *auth.Auth, demo bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op, ok := auth.OperatorFrom(r.Context())
+		if !ok {
+			writeError(w, r, logger, errorf(api.ECodeUnauthorized, "sign in first"))
+			return
+		}
+		me := api.Me{
+			Operator: api.Operator{Subject: op.Subject, Email: op.Email, Name: op.Name, Groups: op.Groups},
+			Apps:     []api.App{},
+			Demo:     demo,
+		}
+		for i := range apps.list {
+			app := &apps.list[i]
+			if !a.MayUseApp(op, app.Client.SDKAppID()) {
+				continue
+			}
+			me.Apps = append(me.Apps, toAPIApp(app))
+			if m := app.Client.MaxSeqs(); me.MaxSeqs == 0 || m < me.MaxSeqs {
+				me.MaxSeqs = m
+			}
+		}
+		if err := encode(w, http.StatusOK, me); err != nil {
+			logger.DebugContext(r.Context(), "write /api/me", slog.String("err", err.Error()))
+		}
+	})
+}
+
+// handleHealthz is liveness: the process answers HTTP. It checks nothing
+// else, so a provider outage never gets the console restarted.
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		_ = encode(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// handleReadyz is readiness: configuration is loaded (the server exists
+// only after it validated, with at least one app) and the identity
+// provider's discovery document is reachable, so nobody is sent to a login
+// that cannot work.
+func handleReadyz(a *auth.Auth, apps int) http.Handler {
+	type check struct {
+		Status string `json:"status"`
+		Config string `json:"config"`
+		IdP    string `json:"idp"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		c := check{Status: "ok", Config: "ok", IdP: "ok"}
+		if apps == 0 {
+			c.Status, c.Config = "unavailable", "no apps configured"
+		}
+		if err := a.Ready(ctx); err != nil {
+			// The cause may name internal hosts: status only.
+			c.Status, c.IdP = "unavailable", "identity provider unreachable"
+		}
+		status := http.StatusOK
+		if c.Status != "ok" {
+			status = http.StatusServiceUnavailable
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		_ = encode(w, status, c)
+	})
+}
+
+// handleNotFound answers unknown /api/ and /auth/ paths (and known paths
+// with the wrong method) in the API's JSON error shape rather than with the
+// go-app page.
+func handleNotFound(logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case api.PathMe, api.PathReceipts, api.PathMembers, api.PathReceiptsCSV, api.PathLogin, api.PathLogout, auth.CallbackPath:
+			writeError(w, r, logger, errorf(api.ECodeBadMethod, "%s is not allowed on %s", r.Method, r.URL.Path))
+		default:
+			writeError(w, r, logger, errorf(api.ECodeNotFound, "no such endpoint"))
+		}
+	})
+}

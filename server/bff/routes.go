@@ -1,0 +1,47 @@
+package bff
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/timconsole/timconsole/server/api"
+	"github.com/timconsole/timconsole/server/auth"
+)
+
+// addRoutes is the console's whole HTTP surface on one screen.
+func addRoutes(mux *http.ServeMux, d Deps) {
+	apps := newAppSet(d.Apps)
+	pulls := newPullLimiter(d.Limits.MaxPullsPerOperator, d.Metrics)
+	q := queryDeps{logger: d.Logger, apps: apps, auth: d.Auth, pulls: pulls, now: d.Now, proxies: d.TrustedProxies}
+
+	// signedIn wraps an /api/* handler: a session is required, the answer is
+	// never cached, and the handler has a deadline.
+	signedIn := func(timeout time.Duration, h http.Handler) http.Handler {
+		return auth.NoStore(d.Auth.RequireOperator(withDeadline(timeout, h)))
+	}
+	long, short := d.Limits.QueryTimeout, d.Limits.RequestTimeout
+
+	// Operations.
+	mux.Handle("GET /healthz", handleHealthz())
+	mux.Handle("GET /readyz", handleReadyz(d.Auth, len(d.Apps)))
+	mux.Handle("GET /metrics", handleMetrics(d.Metrics, d.Auth.ActiveSessions))
+
+	// Sign-in (sso-security.md §3). Logout is POST only; state never
+	// changes on GET.
+	mux.Handle("GET "+api.PathLogin, auth.NoStore(d.Auth.HandleLogin()))
+	mux.Handle("GET /auth/callback", auth.NoStore(d.Auth.HandleCallback()))
+	mux.Handle("POST "+api.PathLogout, auth.NoStore(d.Auth.HandleLogout()))
+	mux.Handle("/auth/", auth.NoStore(handleNotFound(d.Logger)))
+
+	// The browser <-> BFF contract (server/api).
+	mux.Handle("GET "+api.PathMe, signedIn(short, handleMe(d.Logger, apps, d.Auth, d.Demo)))
+	mux.Handle("POST "+api.PathReceipts, signedIn(long, handleReceipts(q)))
+	mux.Handle("POST "+api.PathMembers, signedIn(short, handleMembers(q)))
+	mux.Handle("GET "+api.PathReceiptsCSV, signedIn(long, handleReceiptsCSV(q)))
+	mux.Handle("/api/", signedIn(short, handleNotFound(d.Logger)))
+
+	// The go-app shell and its files.
+	mux.Handle("GET /web/", handleStatic(d.WebDir))
+	mux.Handle("GET /wasm_exec.js", handleWasmExec(d.WebDir, d.AppHandler))
+	mux.Handle("/", d.AppHandler)
+}
