@@ -7,7 +7,7 @@
 # See README.md, "Configuration", for every setting and variable.
 
 # --- build: the wasm UI and the server, with the Go version of go.mod ---
-FROM golang:1.26 AS build
+FROM golang:1.26.8 AS build
 WORKDIR /src
 ENV CGO_ENABLED=0 GOFLAGS=-trimpath
 COPY go.mod go.sum ./

@@ -100,8 +100,8 @@ check_imports() {
 
 	# Vendor vocabulary stays inside tim and timemu.
 	bad=$(grep -rlE 'ActionStatus|Read_Account|Unread_Account|MsgSeqList' --include='*.go' app server \
-		| grep -v -e '^server/tim/' -e '^server/timemu/' || true)
-	[[ -z "$bad" ]] || { echo "vendor field names outside server/tim and server/timemu: $bad"; fail=1; }
+		| grep -v -e '^server/tim/' -e '^server/timemu/' -e '^server/cmd/timemu/' || true)
+	[[ -z "$bad" ]] || { echo "vendor field names outside server/tim, server/timemu and its command: $bad"; fail=1; }
 
 	return $fail
 }
