@@ -16,6 +16,7 @@ Commands:
            unit tests, short fuzz runs, wasm build, Chromium end-to-end tests
   check    only the static checks (gofmt, vet, import rules)
   bench    run the benchmarks and print the figures the issues ask for
+  sizes    build, then print app.wasm's sizes against a bare go-app hello
   help     this text
 
 Variables:
@@ -30,7 +31,7 @@ USAGE
 }
 
 flags=(-trimpath)
-[[ "${DEBUG:-0}" != 1 ]] && flags+=(-ldflags=-s -ldflags=-w)
+[[ "${DEBUG:-0}" != 1 ]] && flags+=('-ldflags=-s -w')
 
 log() { printf '\n== %s\n' "$*"; }
 
@@ -63,6 +64,41 @@ build() {
 	build_wasm
 	build_server
 	ls -l web/app.wasm* bin/
+}
+
+# wasm_sizes prints app.wasm's raw, gzip and brotli sizes, and the ratio of
+# its brotli size to a bare go-app "hello" built the same way in this run.
+wasm_sizes() {
+	log "wasm size"
+	command -v brotli >/dev/null || { echo "brotli is needed for the size report"; exit 1; }
+	# A leading "_" keeps the baseline out of ./... patterns.
+	local dir=out/_hello
+	mkdir -p "$dir"
+	cat >"$dir/main.go" <<'HELLO'
+// Command hello is the smallest go-app program: the baseline for app.wasm's size.
+package main
+
+import "github.com/maxence-charriere/go-app/v10/pkg/app"
+
+type hello struct{ app.Compo }
+
+func (h *hello) Render() app.UI { return app.H1().Text("hello") }
+
+func main() {
+	app.Route("/", func() app.Composer { return &hello{} })
+	app.RunWhenOnBrowser()
+}
+HELLO
+	GOOS=js GOARCH=wasm go build "${flags[@]}" -o "$dir/hello.wasm" "./$dir"
+	gzip -9 -k -f "$dir/hello.wasm"
+	brotli -f -q "${BROTLI_Q:-11}" -o "$dir/hello.wasm.br" "$dir/hello.wasm"
+	[[ -f web/app.wasm.br ]] || brotli -f -q "${BROTLI_Q:-11}" -o web/app.wasm.br web/app.wasm
+	local raw gz br hraw hgz hbr
+	raw=$(stat -c %s web/app.wasm) gz=$(stat -c %s web/app.wasm.gz) br=$(stat -c %s web/app.wasm.br)
+	hraw=$(stat -c %s "$dir/hello.wasm") hgz=$(stat -c %s "$dir/hello.wasm.gz") hbr=$(stat -c %s "$dir/hello.wasm.br")
+	printf '%-14s %12s %12s %12s\n' "" raw gzip brotli
+	printf '%-14s %12d %12d %12d\n' app.wasm "$raw" "$gz" "$br" hello.wasm "$hraw" "$hgz" "$hbr"
+	awk -v a="$br" -v h="$hbr" 'BEGIN { printf "app.wasm brotli: %.2f MB (goal <= 1.6 MB); ratio to go-app hello: %.3f (goal <= 1.15)\n", a/1e6, a/h }'
 }
 
 # check_imports enforces the import rules of design.md.
@@ -156,8 +192,13 @@ demo)
 	;;
 test) run_tests ;;
 check) check ;;
+sizes)
+	build
+	wasm_sizes
+	;;
 bench)
 	build
+	wasm_sizes
 	log "benchmarks"
 	go test -run '^$' -bench . -benchtime "${BENCHTIME:-1x}" -count=1 ./server/... ./app/...
 	if [[ -d server/e2e ]]; then
