@@ -158,15 +158,17 @@ check() {
 
 fuzz() {
 	log "fuzz targets, ${FUZZTIME:-5s} each"
-	local file pkg name
+	local file pkg name logfile
+	logfile=$(mktemp)
 	while IFS= read -r file; do
 		pkg=./$(dirname "$file")
 		for name in $(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | sed 's/^func //'); do
 			echo "$pkg $name"
-			go test -run '^$' -fuzz "^${name}\$" -fuzztime "${FUZZTIME:-5s}" "$pkg" >/tmp/timconsole-fuzz.log 2>&1 \
-				|| { cat /tmp/timconsole-fuzz.log; exit 1; }
+			go test -run '^$' -fuzz "^${name}\$" -fuzztime "${FUZZTIME:-5s}" "$pkg" >"$logfile" 2>&1 \
+				|| { cat "$logfile"; rm -f "$logfile"; exit 1; }
 		done
 	done < <(grep -rlE '^func Fuzz' --include='*_test.go' server app | sort)
+	rm -f "$logfile"
 }
 
 run_tests() {

@@ -88,6 +88,10 @@ func (c *console) OnMount(ctx app.Context) {
 	if c.in.App == "" {
 		_ = ctx.LocalStorage().Get(storeLastApp, &c.in.App)
 	}
+	var pageSize int
+	if ctx.LocalStorage().Get(storeMembersPage, &pageSize) == nil && pageSize >= 1 && pageSize < membersPageSize {
+		membersPageSize = pageSize
+	}
 	c.updated = ctx.AppUpdateAvailable()
 	c.loadMe()
 }

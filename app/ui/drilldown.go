@@ -6,8 +6,10 @@ import (
 	"github.com/timconsole/timconsole/server/api"
 )
 
-// membersPageSize is how many members one "load more" asks for.
-const membersPageSize = 100
+// membersPageSize is how many members one "load more" asks for. OnMount
+// lowers it when local storage holds a smaller size under storeMembersPage:
+// the end-to-end suite walks several pages of a small group that way.
+var membersPageSize = 100
 
 // loadStatus drives the loaders: what a list shows depends only on it.
 type loadStatus int

@@ -230,7 +230,7 @@ func newHandler(issuer string, st *storage, log *slog.Logger) (http.Handler, err
 		return nil, fmt.Errorf("devidp: %v", err)
 	}
 	mux := http.NewServeMux()
-	l := &login{storage: st, callback: op.AuthCallbackURL(provider), log: log}
+	l := &login{storage: st, callback: op.AuthCallbackURL(provider), log: log, formAction: formAction(st.clientList())}
 	interceptor := op.NewIssuerInterceptor(provider.IssuerFromRequest)
 	mux.Handle("GET "+pathLogin, http.HandlerFunc(l.form))
 	mux.Handle("POST "+pathLogin, interceptor.HandlerFunc(l.submit))

@@ -5,6 +5,9 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 )
 
 // login serves the provider's own sign-in form. Field names (username,
@@ -13,6 +16,29 @@ type login struct {
 	storage  *storage
 	callback func(ctx context.Context, requestID string) string
 	log      *slog.Logger
+	// formAction is the page's CSP form-action directive; see formAction.
+	formAction string
+}
+
+// formAction lists where the login form may lead. Browsers apply
+// form-action to every redirect that follows a submission, so besides this
+// provider it must allow the origins of the clients' redirect URIs, or
+// Chromium blocks the final hop back to the application.
+func formAction(clients []Client) string {
+	srcs := []string{"'self'"}
+	for _, c := range clients {
+		for _, r := range c.RedirectURIs {
+			u, err := url.Parse(r)
+			if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+				continue
+			}
+			if o := u.Scheme + "://" + u.Host; !strings.Contains(" "+strings.Join(srcs, " ")+" ", " "+o+" ") {
+				srcs = append(srcs, o)
+			}
+		}
+	}
+	slices.Sort(srcs[1:])
+	return "form-action " + strings.Join(srcs, " ")
 }
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
@@ -43,7 +69,7 @@ func (l *login) render(w http.ResponseWriter, status int, d loginData) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; "+l.formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
@@ -86,4 +112,15 @@ func (l *login) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	l.log.Info("devidp login", "username", username, "sub", u.ID)
 	http.Redirect(w, r, l.callback(r.Context(), id), http.StatusFound)
+}
+
+// clientList returns the registered clients, for the login page's CSP.
+func (s *storage) clientList() []Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, *c)
+	}
+	return out
 }
