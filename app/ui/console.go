@@ -230,6 +230,11 @@ func (c *console) startPull(q query) {
 	ctx.Async(func() {
 		defer cancel()
 		progress := func(done, total int) {
+			// The stream counts in its own unit (tim's batches of up to 50
+			// seqs); the label counts seqs, so scale to the query's.
+			if total > 0 && q.Count > 0 {
+				done, total = done*q.Count/total, q.Count
+			}
 			ctx.Dispatch(func(app.Context) {
 				if gen == c.pullGen && c.pulling {
 					c.progDone, c.progTotal = done, total

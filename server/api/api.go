@@ -125,7 +125,10 @@ func Summarize(rs []Receipt) Summary {
 // Event is one line of the NDJSON progress stream of POST /api/receipts.
 // Progress events come first; the last line is a "result" or an "error".
 type Event struct {
-	Type   string            `json:"type"` // EventProgress, EventResult or EventError
+	Type string `json:"type"` // EventProgress, EventResult or EventError
+	// Done and Total count units of upstream work (today: batches of up to
+	// 50 seqs), not seqs. Only their ratio is meaningful; a client that
+	// shows seqs scales Done/Total to its own seq count.
 	Done   int               `json:"done,omitempty"`
 	Total  int               `json:"total,omitempty"`
 	Result *ReceiptsResponse `json:"result,omitempty"`

@@ -1,0 +1,407 @@
+//go:build e2e
+
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	mathrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/timconsole/timconsole/server/api"
+	"github.com/timconsole/timconsole/server/auth"
+	"github.com/timconsole/timconsole/server/console"
+	"github.com/timconsole/timconsole/server/devidp"
+	"github.com/timconsole/timconsole/server/timemu"
+)
+
+// The seeded data set. The small group has known readers and non-readers
+// per message, some messages without a receipt, and enough members that a
+// small drill-down page size walks several pages. The demo generator adds
+// big groups for the 5,000- and 10,000-seq pulls.
+const (
+	appID       = "e2e"
+	sdkAppID    = 1400000042
+	adminID     = "administrator"
+	opsGroup    = "@TGS#2E2EOPS01"
+	opsMessages = 30
+	opsMembers  = 40
+	bigGroup    = "@TGS#2ALLHANDS" // timemu.DemoGroups: 200 members, 12,000 messages
+	seed        = 20250101
+)
+
+// opsNoReceipt are the small group's messages sent without a receipt.
+var opsNoReceipt = map[uint32]bool{4: true, 11: true, 17: true}
+
+// fixture builds the data set: the demo groups plus the small group.
+func fixture() *timemu.Fixture {
+	f := timemu.Generate(timemu.GenerateOptions{Seed: seed, SDKAppID: sdkAppID})
+	rng := mathrand.New(mathrand.NewPCG(seed, seed))
+	members := make([]string, opsMembers)
+	for i := range members {
+		members[i] = fmt.Sprintf("agent.%02d", i)
+	}
+	g := timemu.FixtureGroup{ID: opsGroup, Type: timemu.TypePublic, Name: "E2E ops", Owner: members[0], Members: members[1:]}
+	for seq := uint32(1); seq <= opsMessages; seq++ {
+		m := timemu.FixtureMessage{Seq: seq, From: members[int(seq)%opsMembers], Receipt: !opsNoReceipt[seq]}
+		if m.Receipt {
+			// Read ratios from 15% to 85%, so the counts differ and sorting
+			// by them means something.
+			ratio := 0.15 + 0.7*rng.Float64()
+			for _, name := range members {
+				if name != m.From && rng.Float64() < ratio {
+					m.Read = append(m.Read, name)
+				}
+			}
+		}
+		g.Messages = append(g.Messages, m)
+	}
+	f.Apps[0].Groups = append(f.Apps[0].Groups, g)
+	return f
+}
+
+// stack is one complete system under test: the Tencent emulator, the
+// development identity provider on "localhost" (cross-site to the console)
+// and the console itself, run through console.Run exactly as the binary
+// wires it, on 127.0.0.1.
+type stack struct {
+	t         testing.TB
+	URL       string // the console, http://127.0.0.1:<port>
+	addr      string
+	Emu       *timemu.Emulator
+	emuSrv    *httptest.Server
+	IdP       *devidp.Server
+	passwords map[string]string
+	env       map[string]string
+	stderr    syncBuffer
+
+	mu      sync.Mutex
+	secrets map[string][]string // kind -> values, from WithSecretObserver
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// stackOptions tune a stack.
+type stackOptions struct {
+	// WebDir is the console's web directory; default the suite's copy.
+	WebDir string
+}
+
+// startStack starts emulator, identity provider and console, and stops
+// them when the test ends.
+func startStack(t testing.TB, o stackOptions) *stack {
+	t.Helper()
+	if o.WebDir == "" {
+		o.WebDir = webDir
+	}
+	// The console's port comes first: the IdP must know its redirect URIs.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, addr: ln.Addr().String(), secrets: map[string][]string{}}
+	s.URL = "http://" + s.addr
+
+	key := rand.Text()
+	s.Emu = timemu.New(timemu.Config{})
+	s.Emu.AddApp(sdkAppID, key, adminID)
+	if err := s.Emu.Load(fixture()); err != nil {
+		t.Fatal(err)
+	}
+	s.emuSrv = httptest.NewServer(s.Emu)
+	t.Cleanup(func() {
+		s.Emu.Close()
+		s.emuSrv.Close()
+	})
+
+	users, client, passwords := devidp.DemoFixture(s.URL)
+	s.passwords = passwords
+	s.IdP, err = devidp.Start(context.Background(), devidp.Config{
+		Addr:          "127.0.0.1:0",
+		IssuerHost:    "localhost",
+		Users:         users,
+		Clients:       []devidp.Client{client},
+		IDTokenClaims: true,
+	})
+	if err != nil {
+		t.Fatalf("start devidp: %v", err)
+	}
+	t.Cleanup(func() { s.IdP.Close() })
+
+	hash, block := make([]byte, 64), make([]byte, 32)
+	if _, err := io.ReadFull(rand.Reader, hash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(rand.Reader, block); err != nil {
+		t.Fatal(err)
+	}
+	app := "TIMCONSOLE_APPS_" + strings.ToUpper(appID) + "_"
+	s.env = map[string]string{
+		"TIMCONSOLE_SERVER_WEB_DIR":                o.WebDir,
+		"TIMCONSOLE_SERVER_SHUTDOWN_TIMEOUT":       "5s",
+		"TIMCONSOLE_LOG_FORMAT":                    "text",
+		"TIMCONSOLE_LOG_LEVEL":                     "warn",
+		"TIMCONSOLE_OIDC_ISSUER":                   s.IdP.Issuer(),
+		"TIMCONSOLE_OIDC_CLIENT_ID":                client.ID,
+		"TIMCONSOLE_OIDC_CLIENT_SECRET":            client.Secret,
+		"TIMCONSOLE_OIDC_REDIRECT_URL":             s.URL + auth.CallbackPath,
+		"TIMCONSOLE_OIDC_POST_LOGOUT_REDIRECT_URL": s.URL + "/",
+		"TIMCONSOLE_OIDC_SCOPES":                   "openid email profile groups",
+		"TIMCONSOLE_OIDC_STARTUP_TIMEOUT":          "10s",
+		"TIMCONSOLE_SESSION_KEYS":                  base64.StdEncoding.EncodeToString(hash) + ":" + base64.StdEncoding.EncodeToString(block),
+		"TIMCONSOLE_ACCESS_GROUPS":                 devidp.GroupOpsAdmins,
+		"TIMCONSOLE_APPS":                          appID,
+		app + "NAME":                               "E2E app",
+		app + "SDK_APP_ID":                         strconv.Itoa(sdkAppID),
+		app + "BASE_URL":                           s.emuSrv.URL,
+		app + "IDENTIFIER":                         adminID,
+		app + "KEY":                                key,
+		app + "MAX_ATTEMPTS":                       "3",
+	}
+	s.run(ln)
+	t.Cleanup(s.stop)
+	return s
+}
+
+// run starts console.Run on ln and waits until it is ready.
+func (s *stack) run(ln net.Listener) {
+	s.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.done = make(chan error, 1)
+	ready := make(chan string, 1)
+	env := s.env
+	go func() {
+		s.done <- console.Run(ctx, nil, func(k string) string { return env[k] }, io.Discard, &s.stderr,
+			console.WithListener(ln),
+			console.WithReady(func(u string) { ready <- u }),
+			console.WithSecretObserver(s.observe))
+	}()
+	select {
+	case u := <-ready:
+		if u != s.URL {
+			s.t.Fatalf("the console serves on %s, want %s", u, s.URL)
+		}
+	case err := <-s.done:
+		s.t.Fatalf("console.Run: %v\n%s", err, s.stderr.String())
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("the console did not start in 30s\n%s", s.stderr.String())
+	}
+	waitReady(s.t, s.URL+"/readyz")
+}
+
+// stop ends console.Run and waits (bounded) for it to return.
+func (s *stack) stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.cancel = nil
+	select {
+	case err := <-s.done:
+		if err != nil {
+			s.t.Errorf("console.Run returned %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		s.t.Errorf("console.Run did not return within 15s of the cancel")
+	}
+	if s.t.Failed() {
+		s.t.Logf("console log:\n%s", s.stderr.String())
+	}
+}
+
+// redeploy stops the console and starts it again on the same port with
+// another web directory, as a rolling deploy of a new version would.
+func (s *stack) redeploy(webDir string) {
+	s.t.Helper()
+	s.stop()
+	s.env["TIMCONSOLE_SERVER_WEB_DIR"] = webDir
+	var (
+		ln  net.Listener
+		err error
+	)
+	for range 50 { // the old socket may take a moment to go
+		if ln, err = net.Listen("tcp", s.addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		s.t.Fatalf("listen again on %s: %v", s.addr, err)
+	}
+	s.run(ln)
+}
+
+func (s *stack) observe(kind, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secrets[kind] = append(s.secrets[kind], value)
+}
+
+// secretSet lists every secret the console held or minted, each in the
+// forms it could leak in, for the secret scan. wantUserSig fails the test
+// when no UserSig was minted (the scan would then miss one kind).
+func (s *stack) secretSet(wantUserSig bool) map[string]string {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for _, kind := range []string{"app_key", "usersig", "oidc_client_secret", "session_hash_key", "session_block_key"} {
+		vals := s.secrets[kind]
+		if len(vals) == 0 && (kind != "usersig" || wantUserSig) {
+			s.t.Fatalf("the console never reported a %s; the secret scan would miss it", kind)
+		}
+		for i, v := range vals {
+			name := fmt.Sprintf("%s #%d", kind, i+1)
+			out[name] = v
+			if strings.HasPrefix(kind, "session_") {
+				// Keys are reported in standard base64; look for the other
+				// spellings too.
+				if raw, err := base64.StdEncoding.DecodeString(v); err == nil {
+					out[name+" (url base64)"] = base64.RawURLEncoding.EncodeToString(raw)
+					out[name+" (hex)"] = fmt.Sprintf("%x", raw)
+				}
+			} else if esc := url.QueryEscape(v); esc != v {
+				out[name+" (URL-escaped)"] = esc
+			}
+		}
+	}
+	return out
+}
+
+// sessionKeys returns the console's session key pair.
+func (s *stack) sessionKeys() (hash, block []byte) {
+	s.t.Helper()
+	h, b, _ := strings.Cut(s.env["TIMCONSOLE_SESSION_KEYS"], ":")
+	hash, err1 := base64.StdEncoding.DecodeString(h)
+	block, err2 := base64.StdEncoding.DecodeString(b)
+	if err1 != nil || err2 != nil {
+		s.t.Fatal("session keys are not base64")
+	}
+	return hash, block
+}
+
+// truth is the emulator's ground truth for one seq of the small group or
+// another group: who read it, who has not, and whether it has a receipt.
+type truth struct {
+	Seq          uint32
+	Read, Unread []string
+	Receipt      bool
+}
+
+func (s *stack) truth(group string, seq uint32) truth {
+	read, unread, ok := s.Emu.Receipt(sdkAppID, group, seq)
+	return truth{Seq: seq, Read: read, Unread: unread, Receipt: ok}
+}
+
+// httpLogin signs in as user through the IdP's form with a plain HTTP
+// client and returns the client (its jar holds the session) and the
+// session cookie.
+func (s *stack) httpLogin(user string) (*http.Client, *http.Cookie) {
+	s.t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	resp, err := c.Get(s.URL + api.PathLogin + "?return_to=/")
+	if err != nil {
+		s.t.Fatalf("start login: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	form := resp.Request.URL
+	id := form.Query().Get("authRequestID")
+	if id == "" {
+		s.t.Fatalf("login did not reach the IdP form: %s (%d)", form, resp.StatusCode)
+	}
+	post := url.URL{Scheme: form.Scheme, Host: form.Host, Path: "/login/username"}
+	resp, err = c.PostForm(post.String(), url.Values{"authRequestID": {id}, "username": {user}, "password": {s.passwords[user]}})
+	if err != nil {
+		s.t.Fatalf("post credentials: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("login as %s ended with %d at %s", user, resp.StatusCode, resp.Request.URL)
+	}
+	u, _ := url.Parse(s.URL)
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == auth.SessionCookieName {
+			return c, ck
+		}
+	}
+	s.t.Fatalf("login as %s left no session cookie", user)
+	return nil, nil
+}
+
+// getStatus GETs path on the console with only the given cookie.
+func (s *stack) getStatus(path string, ck *http.Cookie) int {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if ck != nil {
+		req.AddCookie(ck)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		s.t.Fatalf("GET %s: %v", path, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitReady polls u until it answers 200, for at most 15 seconds.
+func waitReady(t testing.TB, u string) {
+	t.Helper()
+	c := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := c.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after 15s (last: %v)", u, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// syncBuffer collects output written by the running console.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
