@@ -62,8 +62,24 @@ const (
 	OutcomeBadFlow     = "bad_flow"    // missing/expired flow cookie, wrong state or iss
 	OutcomeBadToken    = "bad_token"   // code exchange or ID token verification failed
 	OutcomeUnavailable = "unavailable" // the IdP could not be reached
-	OutcomeInternal    = "internal"    // registry or cookie encoding failure
+	// OutcomeStoreUnavailable: the operator signed in at the IdP, but the
+	// session Registry failed (a shared store such as Redis is down).
+	OutcomeStoreUnavailable = "store_unavailable"
+	OutcomeInternal         = "internal" // cookie encoding failure, or anything unforeseen
 )
+
+// ErrStoreUnavailable marks every answer auth gives because the session
+// Registry failed with anything but ErrNotFound (a shared store that is
+// down, a timeout). Sessions fail closed: such a request is refused with 503
+// and the cookie is kept, never treated as "not signed in", which would
+// clear the cookie and send the operator round a login loop. The error
+// passed to Config.WriteError wraps both this and an *api.Error, so the
+// BFF's writer can give it 503 and Retry-After.
+var ErrStoreUnavailable = errors.New("session store unavailable")
+
+// RetryAfter is the Retry-After (in seconds) of the answers refused because
+// of ErrStoreUnavailable: about the time a restarted store needs.
+const RetryAfter = 60
 
 // Config is everything the SSO part of the BFF needs. The cmd package fills it
 // from the configuration file and secrets; nothing here reads the environment.
@@ -410,7 +426,7 @@ func (a *Auth) Ready(ctx context.Context) error {
 }
 
 // ActiveSessions counts live sessions, for a gauge; -1 when the registry
-// cannot say.
+// cannot say (callers should then leave the gauge as it was).
 func (a *Auth) ActiveSessions(ctx context.Context) int {
 	n, err := a.reg.Count(ctx)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -141,13 +142,13 @@ func (a *Auth) HandleCallback() http.Handler {
 		}
 		if old := a.sessionID(r); old != "" {
 			if err := a.reg.Delete(r.Context(), old); err != nil {
-				a.failInternal(w, r, err)
+				a.failSession(w, r, storeError(err))
 				return
 			}
 		}
 		cookie, s, err := a.newSession(r.Context(), op.Operator, op.rawIDToken)
 		if err != nil {
-			a.failInternal(w, r, err)
+			a.failSession(w, r, err)
 			return
 		}
 		http.SetCookie(w, cookie)
@@ -162,7 +163,21 @@ func (a *Auth) HandleCallback() http.Handler {
 	})
 }
 
-func (a *Auth) failInternal(w http.ResponseWriter, r *http.Request, err error) {
+// failSession answers a callback whose identity checks passed but whose
+// session could not be made. A Registry failure is the store being down: a
+// 503 page with Retry-After that says so (reloading the callback cannot
+// help, the code is spent, so the page links to a fresh sign-in). Anything
+// else is internal.
+func (a *Auth) failSession(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, ErrStoreUnavailable) {
+		a.loginHook(OutcomeStoreUnavailable)
+		a.log.LogAttrs(r.Context(), slog.LevelError, "audit",
+			slog.String("event", "login.failed"), slog.String("outcome", OutcomeStoreUnavailable), slog.String("err", err.Error()))
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
+		a.page(w, http.StatusServiceUnavailable, "Session store unavailable",
+			"Session store unavailable, try again in a minute. Your sign-in at the identity provider worked, but the console could not record your session.")
+		return
+	}
 	a.loginHook(OutcomeInternal)
 	a.log.ErrorContext(r.Context(), "login: create session", "err", err.Error())
 	a.page(w, http.StatusInternalServerError, "Sign-in failed", "The console could not complete the sign-in. Try again later.")

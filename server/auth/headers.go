@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -75,8 +76,11 @@ func CrossOrigin(h http.Handler) http.Handler {
 	return c.Handler(h)
 }
 
-var errUnavailable = &api.Error{
+// errStore is what WriteError gets when the Registry failed: the BFF finds
+// the *api.Error (message, code) and ErrStoreUnavailable (503, Retry-After)
+// in it.
+var errStore = fmt.Errorf("%w: %w", ErrStoreUnavailable, &api.Error{
 	Code:      api.ECodeUnavailable,
-	Message:   "The session store is unavailable; try again shortly.",
+	Message:   "The session store is unavailable; try again in a minute.",
 	Retryable: true,
-}
+})

@@ -31,12 +31,12 @@ func (a *Auth) HandleLogout() http.Handler {
 			s, err := a.reg.Get(r.Context(), sid)
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				a.log.ErrorContext(r.Context(), "logout: session lookup", "err", err.Error())
-				a.writeError(w, r, errUnavailable)
+				a.writeError(w, r, errStore)
 				return
 			}
 			if err := a.reg.Delete(r.Context(), sid); err != nil {
 				a.log.ErrorContext(r.Context(), "logout: delete session", "err", err.Error())
-				a.writeError(w, r, errUnavailable)
+				a.writeError(w, r, errStore)
 				return
 			}
 			if err == nil && s.ID != "" {

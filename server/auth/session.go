@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -56,12 +57,12 @@ func (a *Auth) loadSession(r *http.Request) (Session, error) {
 		return Session{}, errNoSession
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("session registry: %w", err)
+		return Session{}, storeError(err)
 	}
 	now := a.now()
 	if now.Sub(s.LastSeen) >= a.cfg.IdleTimeout || now.Sub(s.Created) >= a.cfg.AbsoluteTimeout {
 		if err := a.reg.Delete(ctx, sid); err != nil {
-			return Session{}, fmt.Errorf("session registry: %w", err)
+			return Session{}, storeError(err)
 		}
 		return Session{}, errNoSession
 	}
@@ -70,9 +71,15 @@ func (a *Auth) loadSession(r *http.Request) (Session, error) {
 		if errors.Is(err, ErrNotFound) {
 			return Session{}, errNoSession
 		}
-		return Session{}, fmt.Errorf("session registry: %w", err)
+		return Session{}, storeError(err)
 	}
 	return s, nil
+}
+
+// storeError classifies a Registry failure other than ErrNotFound: the
+// store is unavailable. The cause stays in the text for the log.
+func storeError(err error) error {
+	return fmt.Errorf("session registry: %w: %w", ErrStoreUnavailable, err)
 }
 
 func (a *Auth) expires(created, lastSeen time.Time) time.Time {
@@ -97,7 +104,7 @@ func (a *Auth) newSession(ctx context.Context, op Operator, rawIDToken string) (
 		Expires:  a.expires(now, now),
 	}
 	if err := a.reg.Put(ctx, s); err != nil {
-		return nil, Session{}, fmt.Errorf("session registry: %w", err)
+		return nil, Session{}, storeError(err)
 	}
 	value, err := securecookie.EncodeMulti(SessionCookieName, map[any]any{sidKey: s.ID}, a.sessionStore.Codecs...)
 	if err != nil {
@@ -150,12 +157,10 @@ func (a *Auth) RequireOperator(h http.Handler) http.Handler {
 			return
 		}
 		if err != nil {
+			// Fail closed and keep the cookie: the session may well be
+			// alive once the store is back.
 			a.log.ErrorContext(r.Context(), "session lookup", "err", err.Error())
-			a.writeError(w, r, &api.Error{
-				Code:      api.ECodeUnavailable,
-				Message:   "The session store is unavailable; try again shortly.",
-				Retryable: true,
-			})
+			a.writeError(w, r, errStore)
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), operatorKey{}, s.Operator)))
@@ -183,6 +188,9 @@ func writeAPIError(w http.ResponseWriter, _ *http.Request, err error) {
 	status, ok := statusOf[e.Code]
 	if !ok {
 		status = http.StatusInternalServerError
+	}
+	if errors.Is(err, ErrStoreUnavailable) {
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

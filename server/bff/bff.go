@@ -9,6 +9,7 @@
 package bff
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -44,6 +45,27 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock (audit durations); nil means time.Now.
 	Now func() time.Time
+	// Checks are the dependencies /readyz reports on besides the
+	// configuration and the identity provider: the shared session store,
+	// each app's rate limiter. /metrics runs them too before each scrape,
+	// so gauges they feed are current.
+	Checks []ReadyCheck
+}
+
+// ReadyCheck is one dependency on /readyz. The BFF knows nothing of what is
+// behind it (Redis, say); the wiring supplies the probe.
+type ReadyCheck struct {
+	// Group, when set, nests the check in the answer: {"limiter": {"prod":
+	// "shared"}} for Group "limiter", Name "prod". Name alone is a
+	// top-level key, e.g. "sessions".
+	Group, Name string
+	// Probe returns the state to show ("ok", "degraded (local share)") and
+	// whether the console can serve by it. A check with Critical set that
+	// is not ok makes /readyz answer 503; others are informational. Probe
+	// must honour ctx (the probe has five seconds) and never reveal
+	// secrets or internal addresses in state.
+	Probe    func(ctx context.Context) (state string, ok bool)
+	Critical bool
 }
 
 // App is one Tencent Chat app the console can query.

@@ -49,6 +49,10 @@ type envOptions struct {
 	demo   bool
 	// tim adjusts both apps' client configuration.
 	tim func(*tim.Config)
+	// registry replaces the in-memory session registry; checks are extra
+	// readiness checks.
+	registry auth.Registry
+	checks   []bff.ReadyCheck
 }
 
 // testEnv is a BFF on a real loopback server in front of the emulator
@@ -114,6 +118,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 			Groups:    devidp.DemoAllowedGroups,
 			AppGroups: map[uint64][]string{betaSDKAppID: {devidp.GroupOpsAdmins}},
 		},
+		Registry:   o.registry,
 		Logger:     logger,
 		WriteError: bff.ErrorWriter(logger),
 	})
@@ -160,6 +165,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		Metrics:   metrics,
 		Demo:      o.demo,
 		Limits:    o.limits,
+		Checks:    o.checks,
 	}))
 	t.Cleanup(srv.Close)
 	return &testEnv{t: t, URL: srv.URL, emu: emu, auth: a, idp: idp, alpha: alpha, metrics: metrics, logs: logs, cookies: map[string]*http.Cookie{}}

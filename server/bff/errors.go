@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/timconsole/timconsole/server/api"
 	"github.com/timconsole/timconsole/server/auth"
@@ -109,10 +110,16 @@ func toAPIError(ctx context.Context, err error) (*api.Error, bool) {
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	e, logIt := toAPIError(r.Context(), err)
 	status := statusOf(e)
+	h := w.Header()
+	if errors.Is(err, auth.ErrStoreUnavailable) {
+		// The console's own session store, not Tencent: 503, and a hint
+		// when to come back. auth has logged the cause already.
+		status, logIt = http.StatusServiceUnavailable, false
+		h.Set("Retry-After", strconv.Itoa(auth.RetryAfter))
+	}
 	if logIt {
 		logFailure(r, logger, e, status, err)
 	}
-	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Del("Content-Disposition")

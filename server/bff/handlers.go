@@ -68,33 +68,57 @@ func handleHealthz() http.Handler {
 }
 
 // handleReadyz is readiness: configuration is loaded (the server exists
-// only after it validated, with at least one app) and the identity
-// provider's discovery document is reachable, so nobody is sent to a login
-// that cannot work.
-func handleReadyz(a *auth.Auth, apps int) http.Handler {
-	type check struct {
-		Status string `json:"status"`
-		Config string `json:"config"`
-		IdP    string `json:"idp"`
-	}
+// only after it validated, with at least one app), the identity provider's
+// discovery document is reachable, so nobody is sent to a login that cannot
+// work, and every critical check (the shared session store) is ok. The
+// informational checks (each app's limiter) are shown, never a reason for
+// 503: a limiter pacing at its local share still serves.
+func handleReadyz(a *auth.Auth, apps int, checks []ReadyCheck) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		c := check{Status: "ok", Config: "ok", IdP: "ok"}
+		c := map[string]any{"status": "ok", "config": "ok", "idp": "ok"}
 		if apps == 0 {
-			c.Status, c.Config = "unavailable", "no apps configured"
+			c["status"], c["config"] = "unavailable", "no apps configured"
 		}
 		if err := a.Ready(ctx); err != nil {
 			// The cause may name internal hosts: status only.
-			c.Status, c.IdP = "unavailable", "identity provider unreachable"
+			c["status"], c["idp"] = "unavailable", "identity provider unreachable"
+		}
+		if !runChecks(ctx, checks, c) {
+			c["status"] = "unavailable"
 		}
 		status := http.StatusOK
-		if c.Status != "ok" {
+		if c["status"] != "ok" {
 			status = http.StatusServiceUnavailable
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		_ = encode(w, status, c)
 	})
+}
+
+// runChecks probes every check, one after another (there are a handful),
+// writes their states into out and reports whether every critical one was
+// ok.
+func runChecks(ctx context.Context, checks []ReadyCheck, out map[string]any) bool {
+	ready := true
+	for _, ch := range checks {
+		state, ok := ch.Probe(ctx)
+		if ch.Critical && !ok {
+			ready = false
+		}
+		if ch.Group == "" {
+			out[ch.Name] = state
+			continue
+		}
+		g, _ := out[ch.Group].(map[string]string)
+		if g == nil {
+			g = map[string]string{}
+			out[ch.Group] = g
+		}
+		g[ch.Name] = state
+	}
+	return ready
 }
 
 // handleNotFound answers unknown /api/ and /auth/ paths (and known paths

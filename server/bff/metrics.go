@@ -26,6 +26,8 @@ type Metrics struct {
 	activeSessions   prometheus.Gauge
 	logins           *prometheus.CounterVec
 	pullsInFlight    prometheus.Gauge
+	limiterDegraded  *prometheus.GaugeVec
+	sessionStoreUp   prometheus.Gauge
 }
 
 // NewMetrics registers the console's metrics plus the Go runtime and process
@@ -68,14 +70,40 @@ func NewMetrics() *Metrics {
 			Name: "timconsole_pulls_in_flight",
 			Help: "Receipt queries running now, over all operators.",
 		}),
+		limiterDegraded: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "timconsole_limiter_degraded",
+			Help: "1 while the app's fleet-wide rate limiter cannot reach its shared store and paces this replica at its local share (rate ÷ replicas), else 0. Only apps with a shared limiter have a series.",
+		}, []string{"app"}),
+		sessionStoreUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "timconsole_session_store_up",
+			Help: "1 if the session store answered at the last scrape or readiness probe, 0 if not (sessions then fail closed with 503). Always 1 for the in-process store.",
+		}),
 	}
+	m.sessionStoreUp.Set(1)
 	m.reg.MustRegister(
 		m.httpRequests, m.httpDuration, m.upstreamCalls, m.upstreamDuration,
 		m.limiterWait, m.activeSessions, m.logins, m.pullsInFlight,
+		m.limiterDegraded, m.sessionStoreUp,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
+}
+
+// SetLimiterDegraded records whether app's shared rate limiter is pacing at
+// its local share; the wiring calls it on every switch and probe.
+func (m *Metrics) SetLimiterDegraded(appID string, degraded bool) {
+	m.limiterDegraded.WithLabelValues(appID).Set(boolGauge(degraded))
+}
+
+// SetSessionStoreUp records whether the session store answered.
+func (m *Metrics) SetSessionStoreUp(up bool) { m.sessionStoreUp.Set(boolGauge(up)) }
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Registry exposes the registry so tests and wiring can gather or add to it.
@@ -103,12 +131,20 @@ func (m *Metrics) observeHTTP(route, method string, status int, d time.Duration)
 	m.httpDuration.WithLabelValues(route).Observe(d.Seconds())
 }
 
-// handleMetrics serves /metrics, reading the session count at scrape time.
-func handleMetrics(m *Metrics, sessions func(ctx context.Context) int) http.Handler {
+// handleMetrics serves /metrics. At scrape time it runs the readiness
+// checks (which feed their own gauges) and reads the session count; a count
+// the store cannot give (-1) leaves the gauge as it was rather than export
+// a nonsense value, and timconsole_session_store_up says why.
+func handleMetrics(m *Metrics, sessions func(ctx context.Context) int, checks []ReadyCheck) http.Handler {
 	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		runChecks(ctx, checks, map[string]any{})
 		if sessions != nil {
-			m.activeSessions.Set(float64(sessions(r.Context())))
+			if n := sessions(ctx); n >= 0 {
+				m.activeSessions.Set(float64(n))
+			}
 		}
 		h.ServeHTTP(w, r)
 	})

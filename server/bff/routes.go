@@ -23,8 +23,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 
 	// Operations.
 	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", handleReadyz(d.Auth, len(d.Apps)))
-	mux.Handle("GET /metrics", handleMetrics(d.Metrics, d.Auth.ActiveSessions))
+	mux.Handle("GET /readyz", handleReadyz(d.Auth, len(d.Apps), d.Checks))
+	mux.Handle("GET /metrics", handleMetrics(d.Metrics, d.Auth.ActiveSessions, d.Checks))
 
 	// Sign-in (sso-security.md §3). Logout is POST only; state never
 	// changes on GET.

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"crypto/x509"
 	"encoding"
 	"encoding/base64"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/timconsole/timconsole/server/auth"
+	"github.com/timconsole/timconsole/server/redisstore"
 	"github.com/timconsole/timconsole/server/tim"
 )
 
@@ -41,6 +43,7 @@ type Config struct {
 	Session SessionConfig         `toml:"session"`
 	Access  AccessConfig          `toml:"access"`
 	Limits  LimitsConfig          `toml:"limits"`
+	Redis   RedisConfig           `toml:"redis"`
 	Apps    map[string]*AppConfig `toml:"apps"`
 }
 
@@ -118,6 +121,40 @@ type LimitsConfig struct {
 	QueryTimeout        Duration `toml:"query_timeout"`
 	RequestTimeout      Duration `toml:"request_timeout"`
 	MaxPullsPerOperator int      `toml:"max_pulls_per_operator"`
+}
+
+// RedisConfig is the Redis that several console replicas share: the
+// session registry (a login on one replica works on all, a logout anywhere
+// ends it everywhere) and one call budget per app for the whole fleet. An
+// empty Addr means no Redis: in-process sessions and each replica pacing
+// its apps alone, right for a single replica.
+type RedisConfig struct {
+	// Addr is host:port.
+	Addr string `toml:"addr"`
+	// Username (a Redis 6 ACL user) and Password authenticate; the password
+	// is a secret (TIMCONSOLE_REDIS_PASSWORD or password_file).
+	Username     string `toml:"username"`
+	Password     Secret `toml:"password,omitempty"`
+	PasswordFile string `toml:"password_file"`
+	DB           int    `toml:"db"`
+	// TLS (1.2 or newer) verifies the server as TLSServerName (default: the
+	// host of Addr) against the system roots, or against TLSCAFile's PEM
+	// certificates for a private CA.
+	TLS           bool   `toml:"tls"`
+	TLSServerName string `toml:"tls_server_name"`
+	TLSCAFile     string `toml:"tls_ca_file"`
+	// KeyPrefix starts every key: the same for every replica of a fleet,
+	// different for fleets sharing one Redis.
+	KeyPrefix string `toml:"key_prefix"`
+	// Replicas is the largest number of replicas that may run at once.
+	// While Redis is unreachable each replica paces an app at rate ÷
+	// Replicas, so the fleet still keeps to the vendor's limit.
+	Replicas int `toml:"replicas"`
+	// DialTimeout, ReadTimeout and WriteTimeout bound every Redis call, so
+	// an outage shows within seconds.
+	DialTimeout  Duration `toml:"dial_timeout"`
+	ReadTimeout  Duration `toml:"read_timeout"`
+	WriteTimeout Duration `toml:"write_timeout"`
 }
 
 // AppConfig is one Tencent Cloud Chat app, keyed by its console ID.
@@ -202,7 +239,13 @@ func DefaultConfig() Config {
 			AbsoluteTimeout: dur(auth.DefaultAbsoluteTimeout),
 		},
 		Limits: LimitsConfig{MaxBodyBytes: 64 << 10, QueryTimeout: dur(2 * time.Minute), RequestTimeout: dur(20 * time.Second), MaxPullsPerOperator: 2},
-		Apps:   map[string]*AppConfig{},
+		Redis: RedisConfig{
+			KeyPrefix:    redisstore.DefaultKeyPrefix,
+			DialTimeout:  dur(redisstore.DefaultDialTimeout),
+			ReadTimeout:  dur(redisstore.DefaultReadTimeout),
+			WriteTimeout: dur(redisstore.DefaultWriteTimeout),
+		},
+		Apps: map[string]*AppConfig{},
 	}
 }
 
@@ -252,6 +295,7 @@ func (e *ConfigError) Error() string {
 var secretKeys = map[string]string{
 	"oidc.client_secret": EnvPrefix + "_OIDC_CLIENT_SECRET or oidc.client_secret_file",
 	"session.keys":       EnvPrefix + "_SESSION_KEYS or session.keys_file",
+	"redis.password":     EnvPrefix + "_REDIS_PASSWORD or redis.password_file",
 }
 
 // decodeFile reads the TOML file over cfg. Unknown keys and secrets in the
@@ -424,6 +468,7 @@ func loadSecretFiles(cfg *Config, p *problems) {
 	}
 	read("oidc client secret", cfg.OIDC.ClientSecretFile, &cfg.OIDC.ClientSecret)
 	read("session keys", cfg.Session.KeysFile, &cfg.Session.Keys)
+	read("redis password", cfg.Redis.PasswordFile, &cfg.Redis.Password)
 	for _, id := range sortedIDs(cfg.Apps) {
 		read("apps."+id+" key", cfg.Apps[id].KeyFile, &cfg.Apps[id].Key)
 	}
@@ -525,6 +570,8 @@ func validate(cfg *Config, p *problems) {
 		p.add("limits.max_pulls_per_operator %d: want 1 to 64", l.MaxPullsPerOperator)
 	}
 
+	validateRedis(p, cfg.Redis)
+
 	if len(cfg.Apps) == 0 {
 		p.add("no apps configured: add an [apps.<id>] table (or %s_APPS=<id> and its variables)", EnvPrefix)
 	}
@@ -603,6 +650,63 @@ func validateApp(p *problems, id string, a *AppConfig) {
 			p.add("%s.allowed_groups has an empty group", at)
 		}
 	}
+}
+
+// maxReplicas bounds redis.replicas to something a typo cannot exceed
+// silently (a share of 200/s ÷ 1000 is already one call every 5 s).
+const maxReplicas = 1000
+
+func validateRedis(p *problems, r RedisConfig) {
+	if r.Addr == "" {
+		var set []string
+		for name, on := range map[string]bool{"username": r.Username != "", "password": r.Password != "", "tls": r.TLS, "tls_server_name": r.TLSServerName != "", "tls_ca_file": r.TLSCAFile != "", "replicas": r.Replicas != 0} {
+			if on {
+				set = append(set, "redis."+name)
+			}
+		}
+		if len(set) > 0 {
+			sort.Strings(set)
+			p.add("%s set without redis.addr: set the address, or drop them to run without Redis", strings.Join(set, ", "))
+		}
+		return
+	}
+	if host, port, err := net.SplitHostPort(r.Addr); err != nil || host == "" || port == "" {
+		p.add("redis.addr %q: want host:port", r.Addr)
+	}
+	if r.DB < 0 {
+		p.add("redis.db %d: want 0 or more", r.DB)
+	}
+	if (r.TLSServerName != "" || r.TLSCAFile != "") && !r.TLS {
+		p.add("redis.tls_server_name and redis.tls_ca_file need redis.tls = true")
+	}
+	if r.TLSCAFile != "" {
+		if _, err := loadCAPool(r.TLSCAFile); err != nil {
+			p.add("redis.tls_ca_file: %v", err)
+		}
+	}
+	if r.KeyPrefix == "" || strings.ContainsAny(r.KeyPrefix, " *?[]\r\n") {
+		p.add("redis.key_prefix %q: want a non-empty prefix without spaces or glob characters, e.g. %q", r.KeyPrefix, redisstore.DefaultKeyPrefix)
+	}
+	if r.Replicas < 1 || r.Replicas > maxReplicas {
+		p.add("redis.replicas %d: want the largest number of console replicas that may run at once (1 to %d); while Redis is down each paces an app at rate ÷ replicas", r.Replicas, maxReplicas)
+	}
+	if r.DialTimeout.Duration <= 0 || r.ReadTimeout.Duration <= 0 || r.WriteTimeout.Duration <= 0 {
+		p.add("redis.dial_timeout, redis.read_timeout and redis.write_timeout must be positive")
+	}
+}
+
+// loadCAPool reads PEM certificates for verifying a server with a private
+// CA.
+func loadCAPool(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %v", path, errors.Unwrap(err))
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 func regionList() string {

@@ -28,6 +28,7 @@ import (
 	"github.com/timconsole/timconsole/app/ui"
 	"github.com/timconsole/timconsole/server/auth"
 	"github.com/timconsole/timconsole/server/bff"
+	"github.com/timconsole/timconsole/server/redisstore"
 	"github.com/timconsole/timconsole/server/tim"
 )
 
@@ -35,14 +36,16 @@ import (
 type Option func(*options)
 
 type options struct {
-	observe  func(kind, value string)
-	listener net.Listener
-	ready    func(url string)
+	observe       func(kind, value string)
+	listener      net.Listener
+	ready         func(url string)
+	globalLogging bool
 }
 
 // WithSecretObserver calls fn with every secret the console holds or mints:
-// kinds "app_key", "usersig", "oidc_client_secret", "session_hash_key" and
-// "session_block_key" (session keys as standard base64). It exists so the
+// kinds "app_key", "usersig", "oidc_client_secret", "session_hash_key",
+// "session_block_key" (session keys as standard base64) and
+// "redis_password". It exists so the
 // end-to-end test can scan browser traffic for them; fn must never log them.
 func WithSecretObserver(fn func(kind, value string)) Option {
 	return func(o *options) { o.observe = fn }
@@ -53,6 +56,14 @@ func WithSecretObserver(fn func(kind, value string)) Option {
 // demo mode the listener must be on loopback.
 func WithListener(ln net.Listener) Option {
 	return func(o *options) { o.listener = ln }
+}
+
+// WithGlobalLogging lets the console install its logger where a library
+// keeps one per process (go-redis, whose dial failures would otherwise go to
+// stderr as plain text). Only the command passes it: in a process that runs
+// several consoles (tests) they would overwrite each other's.
+func WithGlobalLogging() Option {
+	return func(o *options) { o.globalLogging = true }
 }
 
 // WithReady calls fn with the console's base URL once it accepts requests.
@@ -78,7 +89,7 @@ Configuration comes from the --config TOML file, then TIMCONSOLE_* environment
 variables (every setting: TIMCONSOLE_<SECTION>_<KEY>, apps as
 TIMCONSOLE_APPS_<ID>_<KEY>), then flags. Secrets are accepted only from the
 environment or from *_file settings: TIMCONSOLE_OIDC_CLIENT_SECRET,
-TIMCONSOLE_SESSION_KEYS, TIMCONSOLE_APPS_<ID>_KEY.
+TIMCONSOLE_SESSION_KEYS, TIMCONSOLE_APPS_<ID>_KEY, TIMCONSOLE_REDIS_PASSWORD.
 
 Flags:
 `
@@ -196,7 +207,22 @@ func serve(ctx context.Context, cfg Config, demo bool, o *options, stderr io.Wri
 		o.secret("session_block_key", base64.StdEncoding.EncodeToString(k.Block))
 	}
 
-	apps, err := buildApps(cfg, metrics, o)
+	// Several replicas share sessions and each app's call budget through
+	// Redis; without it, sessions are in-process and each app is paced by
+	// its tim client alone.
+	var (
+		store    *redisstore.Store
+		registry auth.Registry // nil: in-memory
+	)
+	if cfg.Redis.Addr != "" {
+		if store, err = openRedis(ctx, cfg.Redis, logger, metrics, o); err != nil {
+			return fmt.Errorf("redis: %v", err)
+		}
+		defer store.Close() // after the server has shut down
+		registry = store.Registry()
+	}
+
+	apps, limiters, err := buildApps(cfg, metrics, o, store)
 	if err != nil {
 		return err
 	}
@@ -213,6 +239,7 @@ func serve(ctx context.Context, cfg Config, demo bool, o *options, stderr io.Wri
 		IdleTimeout:           cfg.Session.IdleTimeout.Duration,
 		AbsoluteTimeout:       cfg.Session.AbsoluteTimeout.Duration,
 		Policy:                policyOf(&cfg),
+		Registry:              registry,
 		CallTimeout:           cfg.OIDC.CallTimeout.Duration,
 		StartupTimeout:        cfg.OIDC.StartupTimeout.Duration,
 		Logger:                logger.With(slog.String("component", "auth")),
@@ -257,6 +284,7 @@ func serve(ctx context.Context, cfg Config, demo bool, o *options, stderr io.Wri
 			MaxPullsPerOperator: cfg.Limits.MaxPullsPerOperator,
 		},
 		TrustedProxies: proxies,
+		Checks:         fleetChecks(store, limiters, metrics),
 	})
 
 	ln := o.listener
@@ -314,11 +342,14 @@ func serve(ctx context.Context, cfg Config, demo bool, o *options, stderr io.Wri
 }
 
 // buildApps makes one tim client per app, in ID order; each app's metrics
-// and the secret observer hang on its hooks.
-func buildApps(cfg Config, metrics *bff.Metrics, o *options) ([]bff.App, error) {
+// and the secret observer hang on its hooks. With a store, each app's calls
+// are paced by a limiter shared with the fleet, also returned for the
+// readiness checks.
+func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.Store) ([]bff.App, []appLimiter, error) {
 	var (
-		apps []bff.App
-		errs []error
+		apps     []bff.App
+		limiters []appLimiter
+		errs     []error
 	)
 	for _, id := range sortedIDs(cfg.Apps) {
 		ac := cfg.Apps[id]
@@ -327,6 +358,16 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options) ([]bff.App, error) 
 		if o.observe != nil {
 			observe := o.observe
 			hooks.OnSign = func(sig string) { observe("usersig", sig) }
+		}
+		var limiter tim.Limiter // nil: the client's own pacer
+		if store != nil {
+			lim, err := newAppLimiter(store, metrics, id, ac)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("apps.%s: %v", id, err))
+				continue
+			}
+			limiter = lim
+			limiters = append(limiters, appLimiter{id: id, lim: lim})
 		}
 		c, err := tim.New(tim.Config{
 			SDKAppID:     ac.SDKAppID,
@@ -343,6 +384,7 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options) ([]bff.App, error) 
 			CallTimeout:  ac.CallTimeout.Duration,
 			MaxAttempts:  ac.MaxAttempts,
 			Concurrency:  ac.Concurrency,
+			Limiter:      limiter,
 			Hooks:        hooks,
 		})
 		if err != nil {
@@ -356,9 +398,9 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options) ([]bff.App, error) 
 		apps = append(apps, bff.App{ID: id, Name: ac.Name, Region: region, Client: c})
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, nil, errors.Join(errs...)
 	}
-	return apps, nil
+	return apps, limiters, nil
 }
 
 // newLogger makes the process logger: JSON for production log pipelines,

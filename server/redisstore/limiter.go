@@ -12,7 +12,8 @@ import (
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/time/rate"
+
+	"github.com/timconsole/timconsole/server/tim"
 )
 
 // DefaultHeadroom is the fraction of an app's rate a Limiter leaves unused,
@@ -55,7 +56,7 @@ type LimiterConfig struct {
 // free slot.
 //
 // When Redis fails the Limiter falls back to an in-process pacer at the
-// replica's share, Rate÷Replicas less the headroom (see localPacer). It logs
+// replica's share, Rate÷Replicas less the headroom (see newLocalPacer). It logs
 // the switch once, reports Degraded, and retries Redis at most every
 // ProbeEvery. After Redis answers again it keeps the local share as well for
 // a grace period of ProbeEvery plus 2.5 s: the other replicas notice the
@@ -73,7 +74,6 @@ type Limiter struct {
 	key        string
 	limit      redis_rate.Limit
 	localRate  float64
-	window     time.Duration
 	probeEvery time.Duration
 	grace      time.Duration
 	appID      uint64
@@ -87,7 +87,7 @@ type Limiter struct {
 
 	// Owned by the holder of turn.
 	lastProbe  time.Time
-	fallback   *localPacer // non-nil while degraded or in grace
+	fallback   *tim.Pacer // non-nil while degraded or in grace
 	graceUntil time.Time
 }
 
@@ -127,7 +127,6 @@ func (s *Store) NewLimiter(cfg LimiterConfig) (*Limiter, error) {
 		// form takes any fractional rate.
 		limit:      redis_rate.Limit{Rate: 1, Burst: 1, Period: time.Duration(float64(time.Second) / eff)},
 		localRate:  eff / float64(s.cfg.Replicas),
-		window:     time.Second + time.Duration(float64(time.Second)*cfg.Headroom/2),
 		probeEvery: cfg.ProbeEvery,
 		grace:      cfg.ProbeEvery + 2500*time.Millisecond,
 		appID:      cfg.SDKAppID,
@@ -138,15 +137,19 @@ func (s *Store) NewLimiter(cfg LimiterConfig) (*Limiter, error) {
 }
 
 // Degraded reports whether the Limiter is pacing locally because Redis did
-// not answer its latest attempt, for /readyz and /metrics. It turns false
-// with the first call (or Refresh) after Redis is back.
+// not answer its latest attempt (a call or a Refresh), for /readyz and
+// /metrics. It turns false with the first call (or Refresh) after Redis is
+// back.
 func (l *Limiter) Degraded() bool { return l.degraded.Load() }
 
-// Refresh brings Degraded up to date for an idle Limiter: when it is
-// degraded and due to probe, and no call is in progress, it pings Redis and
-// switches back if Redis answers. /readyz or a metrics scrape can call it so
-// that an app nobody queries does not show "degraded" long after Redis came
-// back. It never blocks behind a waiting call.
+// Refresh brings Degraded up to date for an idle Limiter, which otherwise
+// learns of an outage or a recovery only at its next call: unless a call is
+// in progress (it updates the state itself) or a degraded Limiter probed
+// less than ProbeEvery ago, it pings Redis and switches to the local share
+// if Redis does not answer, or back to the shared budget if it does.
+// /readyz or a metrics scrape can call it, so that an app nobody queries
+// shows the state its next call would be in. It never blocks behind a
+// waiting call.
 func (l *Limiter) Refresh(ctx context.Context) {
 	select {
 	case l.turn <- struct{}{}:
@@ -154,7 +157,7 @@ func (l *Limiter) Refresh(ctx context.Context) {
 		return // a call is in progress and will update the state itself
 	}
 	defer func() { <-l.turn }()
-	if !l.degraded.Load() || time.Since(l.lastProbe) < l.probeEvery {
+	if l.degraded.Load() && time.Since(l.lastProbe) < l.probeEvery {
 		return
 	}
 	if err := l.rdb.Ping(ctx).Err(); err != nil {
@@ -176,48 +179,46 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 	defer func() { <-l.turn }()
 
-	// Whenever a fallback is active (degraded, or in the grace period) the
-	// local slot is waited for first and the release recorded last, so that
-	// the shared budget is spent at the moment of release and the local guard
-	// sees true release times.
-	var held *localPacer
-	holdLocal := func(fb *localPacer) error {
+	// While degraded, a call that is not due to probe Redis is paced by the
+	// local share alone. One that is due asks Redis first and only then
+	// waits for the local slot: a failed probe can take a while (a dial
+	// timeout), and the local pacer records the release when its Wait
+	// returns, so nothing slow may come between the two.
+	//
+	// In the grace period the local slot is waited for first, so that the
+	// shared budget is spent at the moment of release; the local record is
+	// then early by one Redis round trip (or a wait for the shared slot),
+	// which Redis's own spacing keeps small.
+	var held *tim.Pacer
+	holdLocal := func(fb *tim.Pacer) error {
 		if fb == nil || fb == held {
 			return nil
 		}
-		if err := fb.wait(ctx); err != nil {
+		if err := fb.Wait(ctx); err != nil {
 			return err
 		}
 		held = fb
 		return nil
 	}
-	release := func() error {
-		if held != nil {
-			held.release(time.Now())
-		}
-		return nil
-	}
 
 	for {
-		if err := holdLocal(l.fallback); err != nil {
-			return err
-		}
-		if l.degraded.Load() && time.Since(l.lastProbe) < l.probeEvery {
-			return release()
+		if !l.degraded.Load() {
+			if err := holdLocal(l.fallback); err != nil { // in grace only
+				return err
+			}
+		} else if time.Since(l.lastProbe) < l.probeEvery {
+			return holdLocal(l.fallback)
 		}
 		res, err := l.rl.Allow(ctx, l.key, l.limit)
 		if err != nil {
 			if cerr := ctx.Err(); cerr != nil {
 				return cerr
 			}
-			if err := holdLocal(l.fail(err)); err != nil {
-				return err
-			}
-			return release()
+			return holdLocal(l.fail(err))
 		}
 		l.ok()
 		if res.Allowed > 0 {
-			return release()
+			return holdLocal(l.fallback) // after a successful probe: in grace now
 		}
 		if err := sleep(ctx, max(res.RetryAfter, time.Millisecond)); err != nil {
 			return err
@@ -227,10 +228,10 @@ func (l *Limiter) Wait(ctx context.Context) error {
 
 // fail records a Redis failure and returns the fallback to pace this call.
 // Only the turn holder calls it.
-func (l *Limiter) fail(err error) *localPacer {
+func (l *Limiter) fail(err error) *tim.Pacer {
 	l.lastProbe = time.Now()
 	if l.fallback == nil {
-		l.fallback = newLocalPacer(l.localRate, l.window)
+		l.fallback = newLocalPacer(l.localRate)
 	}
 	if !l.degraded.Swap(true) {
 		l.log.Warn("rate limiter: redis unreachable, pacing this replica at its local share",
@@ -260,69 +261,17 @@ func (l *Limiter) ok() {
 	}
 }
 
-// maxWindowLog bounds the memory of localPacer's guard; higher local rates
-// (only seen in tests) are paced by the token bucket alone.
-const maxWindowLog = 10000
-
-// localPacer is the fallback: a token bucket at the replica's share (burst
-// 1, starting empty so the switch adds no burst) plus a guard on actual
-// release times, like tim's default pacer. The bucket schedules by
-// reservation, so a goroutine that wakes late releases late while the next
-// one does not; with several replicas each adding its own "one more" in a
-// window, that bunching could take the fleet over the rate. The guard holds a
-// call while the last floor(share) releases span less than the window (one
-// second plus half the headroom), so each replica releases at most
-// floor(share) calls in any one-second window and the fleet at most
-// Replicas × floor(share) <= the rate less the headroom.
-//
-// Only the goroutine holding Limiter.turn uses it, so it needs no lock.
-type localPacer struct {
-	bucket *rate.Limiter
-	window time.Duration
-	sent   []time.Time // ring of the latest release times
-	next   int         // oldest entry once the ring is full
-	n      int
-}
-
-func newLocalPacer(limit float64, window time.Duration) *localPacer {
-	p := &localPacer{bucket: rate.NewLimiter(rate.Limit(limit), 1), window: window}
-	p.bucket.Allow() // start empty
-	if k := math.Floor(limit); k <= maxWindowLog {
-		p.sent = make([]time.Time, max(int(k), 1))
-	}
+// newLocalPacer is the fallback: tim's own pacer at the replica's share
+// (already less the headroom, so none is taken again), drained so that the
+// switch adds no burst on top of the shared calls still inside the vendor's
+// window. Its guard holds a call while the last floor(share) releases span
+// less than one second, so each replica releases at most floor(share) calls
+// in any one-second window and the fleet at most Replicas × floor(share) <=
+// the rate less the headroom, even when late wake-ups bunch calls together.
+func newLocalPacer(share float64) *tim.Pacer {
+	p := tim.NewPacer(share, 0)
+	p.Drain()
 	return p
-}
-
-// wait blocks until one call may be released: a token from the bucket, and
-// fewer than floor(share) releases within the last window. The caller then
-// records the actual release with release; time only moves forward in
-// between, so the guard still holds then.
-func (p *localPacer) wait(ctx context.Context) error {
-	if err := p.bucket.Wait(ctx); err != nil {
-		return err
-	}
-	if p.sent == nil {
-		return nil
-	}
-	for {
-		now := time.Now()
-		if p.n < len(p.sent) || now.Sub(p.sent[p.next]) >= p.window {
-			return nil
-		}
-		if err := sleep(ctx, p.window-now.Sub(p.sent[p.next])); err != nil {
-			return err
-		}
-	}
-}
-
-// release records that a call was released at t.
-func (p *localPacer) release(t time.Time) {
-	if p.sent == nil {
-		return
-	}
-	p.sent[p.next] = t
-	p.next = (p.next + 1) % len(p.sent)
-	p.n = min(p.n+1, len(p.sent))
 }
 
 // sleep waits d or until ctx ends.

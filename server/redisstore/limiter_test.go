@@ -272,6 +272,35 @@ func TestLimiter_Refresh(t *testing.T) {
 	}
 }
 
+// TestLimiter_RefreshIdle: an idle Limiter that no call ever switched
+// learns of an outage through Refresh (so /readyz and /metrics show it
+// degraded while nobody queries), and of the recovery the same way.
+func TestLimiter_RefreshIdle(t *testing.T) {
+	srv := mustStartRedis(t)
+	r := newReplica(t, srv, 2)
+	ctx := context.Background()
+	r.lim.Refresh(ctx)
+	if r.lim.Degraded() {
+		t.Fatal("Degraded() = true after Refresh with Redis up")
+	}
+	srv.Kill()
+	r.lim.Refresh(ctx)
+	if !r.lim.Degraded() {
+		t.Fatal("Degraded() = false after Refresh with Redis down")
+	}
+	srv.Start()
+	waitFor(t, "Refresh to see Redis back", 20*time.Second, func() bool {
+		r.lim.Refresh(ctx)
+		return !r.lim.Degraded()
+	})
+	if diff := cmp.Diff([]bool{true, false}, r.seen()); diff != "" {
+		t.Errorf("OnDegraded transitions (-want +got):\n%s", diff)
+	}
+	if err := r.lim.Wait(ctx); err != nil {
+		t.Errorf("Wait after recovery = %v", err)
+	}
+}
+
 func TestNewLimiter_Invalid(t *testing.T) {
 	s := mustNew(t, redisstore.Config{Addr: "127.0.0.1:1"})
 	tests := []struct {

@@ -13,16 +13,19 @@ import (
 // (only seen in tests) are paced by the token bucket alone.
 const maxWindowLog = 10000
 
-// pacer is the default Limiter: a token bucket plus a sliding-window guard.
+// Pacer is the default Limiter: a token bucket plus a sliding-window guard.
+// It is exported so that a shared Limiter can fall back to the same pacing
+// when its shared budget is out of reach (redisstore paces a replica's
+// local share with it while Redis is down) instead of keeping a copy.
 //
 // Tencent (and the emulator) count calls by arrival in any one-second
-// window. The bucket (burst 1, RateLimit less the headroom) spaces calls
+// window. The bucket (burst 1, the limit less the headroom) spaces calls
 // evenly, but it schedules by reservation: a goroutine that wakes late sends
 // late, and the calls behind it do not, which bunches arrivals together. The
 // guard records when each call is actually released and holds a call back
-// while the last floor(RateLimit) releases span less than one second plus a
+// while the last floor(limit) releases span less than one second plus a
 // margin, so the bunching cannot add up to more than the limit in a window.
-type pacer struct {
+type Pacer struct {
 	bucket *rate.Limiter
 	window time.Duration
 
@@ -32,8 +35,14 @@ type pacer struct {
 	n    int
 }
 
-func newPacer(limit, headroom float64) *pacer {
-	p := &pacer{
+var _ Limiter = (*Pacer)(nil)
+
+// NewPacer returns a Pacer for limit calls/s (positive) that leaves the
+// fraction headroom (0 to below 1) of it unused; the guard's margin is half
+// the headroom. It starts with one call's token, so a first call goes at
+// once.
+func NewPacer(limit, headroom float64) *Pacer {
+	p := &Pacer{
 		bucket: rate.NewLimiter(rate.Limit(limit*(1-headroom)), 1),
 		window: time.Second + time.Duration(float64(time.Second)*headroom/2),
 	}
@@ -43,8 +52,15 @@ func newPacer(limit, headroom float64) *pacer {
 	return p
 }
 
-// Wait blocks until one call may be sent now.
-func (p *pacer) Wait(ctx context.Context) error {
+// Drain spends the token a new Pacer starts with, so that its first call
+// waits one interval like every other. A Pacer that takes over a stream of
+// calls from another budget calls it first: the calls that budget just
+// granted are still inside the vendor's one-second window, and an immediate
+// extra call on every replica would come on top of them.
+func (p *Pacer) Drain() { p.bucket.Allow() }
+
+// Wait blocks until one call may be sent now, or ctx ends.
+func (p *Pacer) Wait(ctx context.Context) error {
 	if err := p.bucket.Wait(ctx); err != nil {
 		return err
 	}

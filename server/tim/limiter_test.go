@@ -15,7 +15,7 @@ import (
 // its size.
 func TestPacerWindowGuard(t *testing.T) {
 	const size, window, calls = 10, 100 * time.Millisecond, 35
-	p := &pacer{bucket: rate.NewLimiter(rate.Inf, 1), window: window, sent: make([]time.Time, size)}
+	p := &Pacer{bucket: rate.NewLimiter(rate.Inf, 1), window: window, sent: make([]time.Time, size)}
 	var mu sync.Mutex
 	var times []time.Time
 	var wg sync.WaitGroup
@@ -42,7 +42,7 @@ func TestPacerWindowGuard(t *testing.T) {
 }
 
 func TestPacerCancel(t *testing.T) {
-	p := newPacer(1, 0)
+	p := NewPacer(1, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
@@ -50,5 +50,20 @@ func TestPacerCancel(t *testing.T) {
 	cancel()
 	if err := p.Wait(ctx); err == nil {
 		t.Error("Wait on a cancelled context = nil, want an error")
+	}
+}
+
+// TestPacerDrain: a new Pacer lets its first call go at once; a drained one
+// makes it wait a full interval (here one second, far beyond the deadline).
+func TestPacerDrain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := NewPacer(1, 0).Wait(ctx); err != nil {
+		t.Errorf("first Wait of a new Pacer = %v, want nil", err)
+	}
+	p := NewPacer(1, 0)
+	p.Drain()
+	if err := p.Wait(ctx); err == nil {
+		t.Error("first Wait of a drained Pacer = nil, want an error (the wait outlasts the deadline)")
 	}
 }

@@ -270,7 +270,7 @@ func New(cfg Config) (*Client, error) {
 	if c.limiter == nil {
 		// Burst 1: a larger bucket would let a pull that starts with a full
 		// bucket exceed the limit in its first second.
-		c.limiter = newPacer(cfg.RateLimit, cfg.RateHeadroom)
+		c.limiter = NewPacer(cfg.RateLimit, cfg.RateHeadroom)
 	}
 	c.signer = newSigner(cfg.SigLifetime, cfg.Now, signUserSig, cfg.Hooks.OnSign)
 	return c, nil

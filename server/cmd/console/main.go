@@ -26,5 +26,5 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return console.Run(ctx, args, getenv, stdout, stderr)
+	return console.Run(ctx, args, getenv, stdout, stderr, console.WithGlobalLogging())
 }
