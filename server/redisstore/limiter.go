@@ -47,8 +47,9 @@ type LimiterConfig struct {
 }
 
 // Limiter is a tim.Limiter whose budget is shared through Redis by every
-// replica: a GCRA (github.com/go-redis/redis_rate) with burst 1, so the
-// fleet's calls are spaced evenly at Rate less the headroom.
+// replica: a GCRA (github.com/go-redis/redis_rate) with burst 1, or 2 where
+// the headroom covers one extra call, so the fleet's calls are spaced evenly
+// at Rate less the headroom.
 //
 // Only one goroutine per Limiter talks to Redis at a time; the others queue
 // locally. That keeps Redis traffic near one round trip per granted call,
@@ -119,13 +120,23 @@ func (s *Store) NewLimiter(cfg LimiterConfig) (*Limiter, error) {
 		return nil, fmt.Errorf("redis limiter config: %s", strings.Join(problems, "; "))
 	}
 	eff := cfg.Rate * (1 - cfg.Headroom)
+	// With burst 1 a caller that wakes late (timer overshoot plus the Redis
+	// round trip, about a millisecond a call) loses that time for good, and
+	// a bulk pull runs ~15% slower than the budget allows. A burst of 2 keeps
+	// the slot, at the price of at most one extra call in any one-second
+	// window after an idle spell; use it only where the headroom covers that
+	// call twice over.
+	burst := 1
+	if cfg.Rate*cfg.Headroom >= 2 {
+		burst = 2
+	}
 	return &Limiter{
 		rdb: s.rdb,
 		rl:  redis_rate.NewLimiter(rateClient{s.rdb}),
 		key: s.cfg.KeyPrefix + "rate:" + strconv.FormatUint(cfg.SDKAppID, 10),
 		// Rate 1 per emission interval: GCRA only uses Period/Rate, and this
 		// form takes any fractional rate.
-		limit:      redis_rate.Limit{Rate: 1, Burst: 1, Period: time.Duration(float64(time.Second) / eff)},
+		limit:      redis_rate.Limit{Rate: 1, Burst: burst, Period: time.Duration(float64(time.Second) / eff)},
 		localRate:  eff / float64(s.cfg.Replicas),
 		probeEvery: cfg.ProbeEvery,
 		grace:      cfg.ProbeEvery + 2500*time.Millisecond,
