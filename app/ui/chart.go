@@ -52,6 +52,23 @@ type chartCol struct {
 	RateY            float64
 	// MissingBand marks a column in which no seq has a receipt.
 	MissingBand bool
+	// MissingMark puts the no-receipt triangle under the column: a single
+	// seq without a receipt, or a bucket that is mostly missing. Real data
+	// has a few gaps everywhere, so marking every bucket with one gap drew
+	// a solid red row that told the operator nothing.
+	MissingMark bool
+}
+
+// missingMarkShare is the share of seqs without a receipt from which a
+// bucket gets the no-receipt marker (its tooltip always gives the share).
+const missingMarkShare = 0.5
+
+// markMissing reports whether a column gets the no-receipt marker.
+func markMissing(c chartCol) bool {
+	if c.Missing == 0 {
+		return false
+	}
+	return c.Messages == 1 || float64(c.Missing) >= missingMarkShare*float64(c.Messages)
 }
 
 // chartTick is an axis tick: its position on the axis and its label.
@@ -129,6 +146,7 @@ func chartLayout(rs []api.Receipt, w, h float64) chartGeom {
 		c.UnreadH = c.Unread / top * plotH
 		c.UnreadY = c.ReadY - c.UnreadH
 		c.MissingBand = c.Missing == c.Messages
+		c.MissingMark = markMissing(*c)
 		if c.Rate < 0 {
 			penDown = false
 			continue
@@ -220,7 +238,11 @@ func colLabel(c chartCol) string {
 func colLines(c chartCol) []string {
 	lines := []string{colLabel(c)}
 	if c.Messages > 1 {
-		lines = append(lines, formatInt(c.Messages)+" messages, "+formatInt(c.Missing)+" without receipt")
+		l := formatInt(c.Messages) + " messages, " + formatInt(c.Missing) + " without receipt"
+		if c.Missing > 0 {
+			l += " (" + formatPct(float64(c.Missing)/float64(c.Messages)) + ")"
+		}
+		lines = append(lines, l)
 	} else if c.Missing > 0 {
 		return append(lines, "no receipt (10062)")
 	}

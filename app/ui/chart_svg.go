@@ -111,7 +111,7 @@ func (c *console) renderSVG(g chartGeom) app.UI {
 					Attr("width", v(col.SlotW)).Attr("height", v(g.Bottom-g.Top)),
 			}, colNodes...)
 		}
-		if col.Missing > 0 {
+		if col.MissingMark {
 			cx := col.SlotX + col.SlotW/2
 			colNodes = append(colNodes, svg("path").Class("missing-mark").DataSet("seq", seq).DataSet("missing", col.Missing).
 				Attr("d", "M"+v(cx-4.5)+" "+v(g.Bottom+10)+" L"+v(cx+4.5)+" "+v(g.Bottom+10)+" L"+v(cx)+" "+v(g.Bottom+2)+" Z"))
@@ -208,8 +208,17 @@ func legend(g chartGeom) app.UI {
 		item(0, svg("rect").Class("legend-read").Attr("width", 12).Attr("height", 12), "Read"),
 		item(70, svg("rect").Class("legend-unread").Attr("width", 12).Attr("height", 12).Attr("fill", "url(#"+unreadPattern+")"), "Unread"),
 		item(152, svg("path").Class("legend-rate").Attr("d", "M0 6 L12 6").Attr("fill", "none"), "Read rate"),
-		item(250, svg("path").Class("legend-missing").Attr("d", "M1.5 11 L10.5 11 L6 3 Z"), "No receipt (10062)"),
+		item(250, svg("path").Class("legend-missing").Attr("d", "M1.5 11 L10.5 11 L6 3 Z"), missingLegend(g)),
 	)
+}
+
+// missingLegend names the no-receipt marker: in a bucketed chart it marks
+// only buckets that are mostly missing (markMissing).
+func missingLegend(g chartGeom) string {
+	if g.Bucketed {
+		return "≥ " + strconv.Itoa(int(missingMarkShare*100)) + "% without receipt (10062)"
+	}
+	return "No receipt (10062)"
 }
 
 // tooltip draws the numbers of column i inside the SVG (no inline styles

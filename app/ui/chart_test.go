@@ -2,6 +2,7 @@ package ui
 
 import (
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -58,11 +59,11 @@ func TestChartLayoutBars(t *testing.T) {
 		t.Errorf("full stacks do not reach the top: %v, %v, top %v", g.Cols[0].UnreadY, g.Cols[3].ReadY, g.Top)
 	}
 	// The missing receipt is marked, has no rate, and breaks the rate line.
-	if m := g.Cols[1]; m.Missing != 1 || !m.MissingBand || m.Rate != -1 {
-		t.Errorf("missing col = %+v, want Missing 1, MissingBand, Rate -1", m)
+	if m := g.Cols[1]; m.Missing != 1 || !m.MissingBand || !m.MissingMark || m.Rate != -1 {
+		t.Errorf("missing col = %+v, want Missing 1, MissingBand, MissingMark, Rate -1", m)
 	}
 	for i, c := range g.Cols {
-		if i != 1 && (c.Missing != 0 || c.MissingBand) {
+		if i != 1 && (c.Missing != 0 || c.MissingBand || c.MissingMark) {
 			t.Errorf("col %d marked missing: %+v", i, c)
 		}
 	}
@@ -162,8 +163,92 @@ func TestChartBucketValues(t *testing.T) {
 	if second.Missing != 1 || second.MissingBand || second.TotalRead != 5 || !approx(second.Read, 5.0/3) || !approx(second.Unread, 2) {
 		t.Errorf("bucket 2 = %+v", second)
 	}
-	if lines := colLines(second); lines[0] != "seqs 5–8" || !strings.Contains(lines[1], "4 messages, 1 without receipt") {
+	if lines := colLines(second); lines[0] != "seqs 5–8" || lines[1] != "4 messages, 1 without receipt (25.0%)" {
 		t.Errorf("tooltip = %q", lines)
+	}
+	// One gap in four is common in real data: no marker, or every bucket
+	// would carry one.
+	if second.MissingMark {
+		t.Errorf("bucket 2 (1 of 4 missing) is marked: %+v", second)
+	}
+	if lines := colLines(first); lines[1] != "4 messages, 0 without receipt" {
+		t.Errorf("tooltip of a complete bucket = %q", lines)
+	}
+}
+
+// TestChartBucketMissingMark checks which buckets get the no-receipt
+// marker: those at least half missing, and not the ones with a few gaps.
+func TestChartBucketMissingMark(t *testing.T) {
+	// 400 seqs in buckets of 3 (bucket i holds seqs 3i+1..3i+3); missing[i]
+	// is how many of bucket i's seqs have no receipt.
+	missing := map[int]int{0: 0, 1: 1, 2: 2, 3: 3}
+	rs := receipts(1, 400, func(s uint32) api.Receipt {
+		b, k := int(s-1)/3, int(s-1)%3
+		if k < missing[b] {
+			return api.Receipt{Code: 10062}
+		}
+		return api.Receipt{Read: 2, Unread: 1}
+	})
+	g := chartLayout(rs, chartW, chartH)
+	if g.BucketSize != 3 {
+		t.Fatalf("bucket size = %d, want 3", g.BucketSize)
+	}
+	tests := []struct {
+		bucket           int
+		mark, band       bool
+		tooltipSubstring string
+	}{
+		{0, false, false, "3 messages, 0 without receipt"},
+		{1, false, false, "3 messages, 1 without receipt (33.3%)"},
+		{2, true, false, "3 messages, 2 without receipt (66.7%)"},
+		{3, true, true, "3 messages, 3 without receipt (100.0%)"},
+		{4, false, false, "3 messages, 0 without receipt"},
+	}
+	for _, tt := range tests {
+		c := g.Cols[tt.bucket]
+		if c.MissingMark != tt.mark || c.MissingBand != tt.band {
+			t.Errorf("bucket %d (%d of %d missing): mark, band = %v, %v; want %v, %v", tt.bucket, c.Missing, c.Messages, c.MissingMark, c.MissingBand, tt.mark, tt.band)
+		}
+		if got := joinLines(colLines(c)); !strings.Contains(got, tt.tooltipSubstring) {
+			t.Errorf("bucket %d tooltip %q lacks %q", tt.bucket, got, tt.tooltipSubstring)
+		}
+	}
+	// Exactly half is "mostly missing" too.
+	half := chartCol{Messages: 4, Missing: 2}
+	if !markMissing(half) {
+		t.Error("a bucket with 2 of 4 missing is not marked")
+	}
+
+	// The drawn chart has a triangle for buckets 2 and 3 only, and the
+	// legend says what a bucket's triangle means.
+	c := newConsole()
+	c.show(newResult(query{App: "prod", Group: "g", Seqs: "1-400", Count: 400}, &api.ReceiptsResponse{Results: rs}))
+	html := app.HTMLString(c.renderSVG(c.shown.Geom))
+	if diff := cmp.Diff([]string{"7", "10"}, markedSeqs(html)); diff != "" {
+		t.Errorf("buckets with a missing marker, by first seq (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(html, "≥ 50% without receipt (10062)") {
+		t.Error("the legend does not explain the bucket marker")
+	}
+}
+
+// TestChartSeqMissingMark checks that an unbucketed chart marks every seq
+// without a receipt, however few.
+func TestChartSeqMissingMark(t *testing.T) {
+	rs := receipts(1, 50, func(s uint32) api.Receipt {
+		if s == 7 || s == 31 {
+			return api.Receipt{Code: 10062}
+		}
+		return api.Receipt{Read: 5, Unread: 5}
+	})
+	c := newConsole()
+	c.show(newResult(query{App: "prod", Group: "g", Seqs: "1-50", Count: 50}, &api.ReceiptsResponse{Results: rs}))
+	html := app.HTMLString(c.renderSVG(c.shown.Geom))
+	if diff := cmp.Diff([]string{"7", "31"}, markedSeqs(html)); diff != "" {
+		t.Errorf("seqs with a missing marker (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(html, ">No receipt (10062)<") {
+		t.Error("the legend of an unbucketed chart changed")
 	}
 }
 
@@ -187,4 +272,22 @@ func TestChartRendersBucketNote(t *testing.T) {
 	if err := app.Match(want, c.renderChart(), 1); err != nil {
 		t.Error(err)
 	}
+}
+
+// markedSeqs lists the data-seq of every missing marker in rendered SVG, in
+// document order (attribute order is not stable, so each tag is parsed).
+func markedSeqs(html string) []string {
+	var seqs []string
+	for _, tag := range regexp.MustCompile(`<path [^>]*>`).FindAllString(html, -1) {
+		if !strings.Contains(tag, `class="missing-mark"`) {
+			continue
+		}
+		m := regexp.MustCompile(`data-seq="(\d+)"`).FindStringSubmatch(tag)
+		if m == nil {
+			seqs = append(seqs, "?")
+			continue
+		}
+		seqs = append(seqs, m[1])
+	}
+	return seqs
 }

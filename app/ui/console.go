@@ -55,6 +55,10 @@ type console struct {
 	notice  string
 	updated bool // a new version is ready: offer a reload
 	leaving bool // on the way to the login page
+
+	// Update checks while the tab is open (update.go).
+	watch        updateWatch
+	onVisibility app.Func
 }
 
 // cachedResult is a result with what was derived from it once, so a
@@ -93,6 +97,9 @@ func (c *console) OnMount(ctx app.Context) {
 		membersPageSize = pageSize
 	}
 	c.updated = ctx.AppUpdateAvailable()
+	if !c.updated {
+		c.watchUpdates(ctx)
+	}
 	c.loadMe()
 }
 
@@ -128,13 +135,20 @@ func (c *console) OnNav(ctx app.Context) {
 }
 
 // OnAppUpdate shows the "new version" banner: the service worker serves the
-// old version first after a deploy.
+// old version first after a deploy. Once it shows, there is nothing more
+// to look for until the reload.
 func (c *console) OnAppUpdate(ctx app.Context) {
 	c.updated = ctx.AppUpdateAvailable()
+	if c.updated {
+		c.unwatchUpdates()
+	}
 }
 
-// OnDismount stops a pull in flight.
-func (c *console) OnDismount() { c.stopPull() }
+// OnDismount stops a pull in flight and the update checks.
+func (c *console) OnDismount() {
+	c.stopPull()
+	c.unwatchUpdates()
+}
 
 func (c *console) setCtx(ctx app.Context) {
 	c.uictx, c.hasCtx = ctx, true
@@ -185,6 +199,13 @@ func (c *console) submit(ctx app.Context) {
 	c.notice = ""
 	c.check = checkForm(c.in, c.me)
 	if !c.check.OK() {
+		// The error box is about the previous query: next to the new
+		// problems it would read as their cause. Only the box goes; the
+		// result on screen stays. A failed /api/me is not stale: its box
+		// is how the operator retries loading their apps.
+		if c.meStatus != loadingErr {
+			c.err = nil
+		}
 		c.focusFirstProblem(ctx)
 		return
 	}

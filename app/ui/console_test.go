@@ -84,6 +84,68 @@ func TestConsolePullAndShow(t *testing.T) {
 	}
 }
 
+// TestConsoleInvalidSubmitClearsStaleError checks that Pull with a form
+// that fails its own checks removes the previous query's error box (it
+// would sit next to the new problems as if it explained them) and keeps
+// the result on screen.
+func TestConsoleInvalidSubmitClearsStaleError(t *testing.T) {
+	f := &fakeBFF{}
+	h, e := mustLoadConsole(t, f)
+	h.loadMe()
+	e.ConsumeAll()
+	h.startPull(query{App: "prod", Group: "g1", Seqs: "1-20", Count: 20})
+	e.ConsumeAll()
+	f.mu.Lock()
+	f.status, f.errBody = 502, `{"code":"upstream","message":"Tencent refused","upstreamCode":10010}`
+	f.mu.Unlock()
+	h.startPull(query{App: "prod", Group: "g2", Seqs: "1-5", Count: 5})
+	e.ConsumeAll()
+	if h.err == nil || h.shown == nil {
+		t.Fatalf("setup: err %v, shown %v; want an error next to a result", h.err, h.shown != nil)
+	}
+	before := f.count(api.PathReceipts)
+
+	tests := []struct {
+		name string
+		in   formInput
+	}{
+		{"bad seqs", formInput{App: "prod", Group: "g1", Seqs: "1-20, x"}},
+		{"over the cap", formInput{App: "prod", Group: "g1", Seqs: "1-10001"}},
+		{"no group", formInput{App: "prod", Group: " ", Seqs: "1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.err = &api.Error{Code: api.ECodeUpstream, Message: "Tencent refused", UpstreamCode: 10010}
+			h.in = tt.in
+			h.submit(h.uictx)
+			e.ConsumeAll()
+			if h.err != nil {
+				t.Errorf("the previous error box is still shown: %+v", h.err)
+			}
+			if h.check.OK() || !h.touched {
+				t.Errorf("check %+v, touched %v; want the problems shown", h.check, h.touched)
+			}
+			if h.shown == nil || h.shown.Query.Group != "g1" || len(h.rows) != 20 {
+				t.Errorf("the result on screen was lost: %+v", h.shown)
+			}
+		})
+	}
+	if n := f.count(api.PathReceipts) - before; n != 0 {
+		t.Errorf("%d requests for invalid forms, want none", n)
+	}
+
+	// A failed /api/me is the page's own problem, not a stale one: its box
+	// (and its Try again) stays.
+	h.meStatus = loadingErr
+	h.err = &api.Error{Code: api.ECodeUnavailable, Message: "unreachable", Retryable: true}
+	h.in = formInput{App: "prod", Group: "g1", Seqs: "x"}
+	h.submit(h.uictx)
+	e.ConsumeAll()
+	if h.err == nil || h.err.Message != "unreachable" {
+		t.Errorf("the /api/me error box went away: %+v", h.err)
+	}
+}
+
 func TestConsoleCancel(t *testing.T) {
 	h, e := mustLoadConsole(t, &fakeBFF{stream: true})
 	h.startPull(query{App: "prod", Group: "g1", Seqs: "1-5", Count: 5})
@@ -193,6 +255,41 @@ func TestPrerenderedPage(t *testing.T) {
 	}
 	if !strings.Contains(get(t, srv.URL+"/"), `id="empty-state"`) {
 		t.Error("home page lacks the empty state")
+	}
+}
+
+// TestSignedOutPage serves /signed-out like the BFF does: it says so, offers
+// the sign-in, and (unlike the console) has no operator or API state that
+// could send the browser anywhere by itself.
+func TestSignedOutPage(t *testing.T) {
+	Routes()
+	srv := httptest.NewServer(NewHandler(HandlerOptions{Version: "v1"}))
+	t.Cleanup(srv.Close)
+
+	body := get(t, srv.URL+"/signed-out")
+	for _, want := range []string{`id="signed-out"`, "You are signed out", `id="sign-in-again"`, `href="/auth/login?return_to=%2F"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("signed-out page lacks %s", want)
+		}
+	}
+	for _, bad := range []string{`id="console"`, `id="logout-form"`, `id="query-form"`, ` style="`} {
+		if strings.Contains(body, bad) {
+			t.Errorf("signed-out page contains %s", bad)
+		}
+	}
+
+	p := &signedOut{}
+	e := app.NewTestEngine()
+	if err := e.Load(p); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	// div > [header, main > section > [h1, p, a > text]]
+	if err := app.Match(app.Text("Sign in again"), p.Render(), 1, 0, 2, 0); err != nil {
+		t.Errorf("sign-in link: %v", err)
+	}
+	if got, want := signInAgainURL(), api.PathLogin+"?return_to=%2F"; got != want {
+		t.Errorf("sign-in link to %q, want %q", got, want)
 	}
 }
 

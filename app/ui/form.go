@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/timconsole/timconsole/server/api"
@@ -100,19 +101,28 @@ const (
 
 // seqHint is the line under the seqs input: the count, or the first
 // problem once the operator has typed something.
+//
+// Its numbers are plain digits (hintNum), unlike the rest of the page: the
+// same line shows api.ParseSeqs' messages, which the server shares and
+// which write "one query takes at most 10000"; and in the seq grammar a
+// comma separates seqs, so "10,000" next to the input reads as seqs 10 and
+// 0. Counts away from the input (tiles, progress, table) keep separators.
 func seqHint(in formInput, c formCheck) (text, level string) {
 	switch {
 	case strings.TrimSpace(in.Seqs) == "":
-		return "e.g. 1-500, 777 · up to " + formatInt(c.Cap), hintInfo
+		return "e.g. 1-500, 777 · up to " + hintNum(c.Cap), hintInfo
 	case len(c.SeqProblems) > 0:
 		text = c.SeqProblems[0]
 		if n := len(c.SeqProblems) - 1; n > 0 {
-			text += " (+" + formatInt(n) + " more " + plural(n, "problem", "problems") + ")"
+			text += " (+" + hintNum(n) + " more " + plural(n, "problem", "problems") + ")"
 		}
 		return text, hintError
 	case c.NearCap:
-		return formatInt(c.Count) + " " + plural(c.Count, "seq", "seqs") + " · close to the cap of " + formatInt(c.Cap), hintWarn
+		return hintNum(c.Count) + " " + plural(c.Count, "seq", "seqs") + " · close to the cap of " + hintNum(c.Cap), hintWarn
 	default:
-		return formatInt(c.Count) + " " + plural(c.Count, "seq", "seqs") + " · at most " + formatInt(c.Cap), hintInfo
+		return hintNum(c.Count) + " " + plural(c.Count, "seq", "seqs") + " · at most " + hintNum(c.Cap), hintInfo
 	}
 }
+
+// hintNum writes a number of the seqs hint the way api.ParseSeqs does.
+func hintNum(n int) string { return strconv.Itoa(n) }

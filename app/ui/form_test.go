@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -91,16 +92,25 @@ func TestSeqHint(t *testing.T) {
 		text      string
 		wantLevel string
 	}{
-		{formInput{"prod", "g", ""}, "e.g. 1-500, 777 · up to 10,000", hintInfo},
-		{formInput{"prod", "g", "1-500"}, "500 seqs · at most 10,000", hintInfo},
+		{formInput{"prod", "g", ""}, "e.g. 1-500, 777 · up to 10000", hintInfo},
+		{formInput{"prod", "g", "1-500"}, "500 seqs · at most 10000", hintInfo},
 		{formInput{"prod", "g", "1"}, "1 seq ·", hintInfo},
 		{formInput{"small", "g", "1-95"}, "95 seqs · close to the cap of 100", hintWarn},
+		{formInput{"prod", "g", "1-9500"}, "9500 seqs · close to the cap of 10000", hintWarn},
 		{formInput{"prod", "g", "a, b"}, `"a" is not a number (+1 more problem)`, hintError},
+		// The server's own wording (api.ParseSeqs), unchanged.
+		{formInput{"prod", "g", "1-10001"}, "holds 10001 seqs; one query takes at most 10000", hintError},
+		{formInput{"prod", "g", "1-6000, 7000-12000"}, "11001 seqs requested; one query takes at most 10000", hintError},
 	}
 	for _, tt := range tests {
 		text, level := seqHint(tt.in, checkForm(tt.in, me))
 		if !strings.Contains(text, tt.text) || level != tt.wantLevel {
 			t.Errorf("seqHint(%q) = %q, %q; want one containing %q, %q", tt.in.Seqs, text, level, tt.text, tt.wantLevel)
+		}
+		// One way of writing numbers on this line, whoever wrote the text:
+		// a comma between digits would read as a seq separator.
+		if regexp.MustCompile(`\d,\d`).MatchString(text) {
+			t.Errorf("seqHint(%q) = %q writes a number with a thousands separator", tt.in.Seqs, text)
 		}
 	}
 }
@@ -115,7 +125,7 @@ func TestFormRendersValidation(t *testing.T) {
 	c.check = checkForm(c.in, c.me)
 
 	// Section > [H2, Form > [app, group, seqs, submit]]; seqs > [label, input, hint].
-	if err := app.Match(app.Text("21 seqs · at most 10,000"), c.renderForm(), 1, 2, 2, 0); err != nil {
+	if err := app.Match(app.Text("21 seqs · at most 10000"), c.renderForm(), 1, 2, 2, 0); err != nil {
 		t.Errorf("seq count hint: %v", err)
 	}
 

@@ -16,11 +16,14 @@ import (
 
 // Routes registers the console's pages in go-app's global router. Both the
 // wasm main and the server call it: the router must be identical on both
-// sides, or the server answers 404 for pages the app knows.
+// sides, or the server answers 404 for pages the app knows. "/" and
+// "/receipts" are the console; "/signed-out" is where the identity provider
+// returns the browser after a logout.
 func Routes() {
 	factory := func() app.Composer { return newConsole() }
 	app.Route(pathHome, factory)
 	app.Route(pathReceipts, factory)
+	app.Route(pathSignedOut, func() app.Composer { return &signedOut{} })
 }
 
 // HandlerOptions are the deployment facts the page shell needs. None of

@@ -125,7 +125,7 @@ func demoConfig(consoleURL, emulatorURL, issuer, clientID, clientSecret, key, we
 	cfg.OIDC.ClientID = clientID
 	cfg.OIDC.ClientSecret = Secret(clientSecret)
 	cfg.OIDC.RedirectURL = consoleURL + "/auth/callback"
-	cfg.OIDC.PostLogoutRedirectURL = consoleURL + "/"
+	cfg.OIDC.PostLogoutRedirectURL = consoleURL + "/signed-out"
 	cfg.OIDC.Scopes = []string{"openid", "email", "profile", "groups"}
 	cfg.OIDC.StartupTimeout = dur(10 * time.Second)
 	hash, block := make([]byte, 64), make([]byte, 32)

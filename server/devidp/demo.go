@@ -39,7 +39,7 @@ func DemoFixture(redirectBase string) ([]User, Client, map[string]string) {
 		ID:                     DemoClientID,
 		Secret:                 rand.Text(),
 		RedirectURIs:           []string{base + "/auth/callback"},
-		PostLogoutRedirectURIs: []string{base + "/"},
+		PostLogoutRedirectURIs: []string{base + "/signed-out", base + "/"},
 	}
 	return users, client, passwords
 }

@@ -153,19 +153,12 @@ func TestDeniedUser(t *testing.T) {
 
 // TestLogout is journey 3 and checklist items 15 and 22: GET does not log
 // out; the Sign out form posts to /auth/logout and the browser goes to the
-// IdP's end_session_endpoint (form-action does not block it) and back; the
-// old cookie then gets 401; the app is signed out.
+// IdP's end_session_endpoint (form-action does not block it) and back to
+// the console's signed-out page, which says so and stays there; the old
+// cookie then gets 401; "Sign in again" starts a new sign-in.
 func TestLogout(t *testing.T) {
 	s := startStack(t, stackOptions{})
-	// The app has no page of its own for "signed out": it says so in a
-	// banner and goes on to the sign-in. The banner is on screen only for
-	// a moment, so a watcher in every console page reports it.
-	b := newBrowser(t, fmt.Sprintf(`if (location.origin === %q) new MutationObserver((_, obs) => {
-		if (document.body && document.body.textContent.includes('Your session has ended')) {
-			console.info(%q + ' ' + location.pathname);
-			obs.disconnect();
-		}
-	}).observe(document, {subtree: true, childList: true, characterData: true});`, s.URL, signedOutMarker))
+	b := newBrowser(t)
 	b.signedInAt(s, s.URL+"/", "alice")
 	b.screenshot("1-signed-in")
 	old := b.cookies(s.URL)
@@ -182,13 +175,24 @@ func TestLogout(t *testing.T) {
 	}
 
 	b.click("logout-button")
-	// Back at the console, the app finds no session and sends the browser
-	// to sign in: the IdP's form is the signed-out state.
-	b.signInFormReached(s)
+	// The provider sends the browser back to the console's signed-out page
+	// (the post-logout redirect URI), where the app mounts and stays.
+	b.waitFor("the signed-out page", fmt.Sprintf(`location.href === %q && document.querySelector('#signed-out[data-mounted="true"]') !== null`,
+		s.signedOutURL()), 30*time.Second)
 	b.screenshot("2-signed-out")
+	if text := eval[string](b, `document.querySelector('#signed-out').innerText`); !strings.Contains(text, "You are signed out") {
+		t.Errorf("the signed-out page says %q, want \"You are signed out\"", text)
+	}
+	// It must not look for a session (the 401 would send the browser on to
+	// sign in before the operator saw anything): give a bounded moment for
+	// any such request, then look at what was sent.
+	time.Sleep(time.Second)
+	if loc := b.location(); loc != s.signedOutURL() {
+		t.Errorf("the signed-out page went on to %s by itself", loc)
+	}
 
 	var endSession *url.URL
-	cameBack := false
+	cameBack, meAfter := false, 0
 	for _, r := range b.sentRequests() {
 		u, err := url.Parse(r.URL)
 		if err != nil {
@@ -197,19 +201,25 @@ func TestLogout(t *testing.T) {
 		if strings.HasPrefix(r.URL, s.IdP.Issuer()) && u.Query().Get("post_logout_redirect_uri") != "" {
 			endSession = u
 		}
-		if endSession != nil && r.URL == s.URL+"/" {
+		if endSession != nil && r.URL == s.signedOutURL() {
 			cameBack = true
+		}
+		if cameBack && r.URL == s.URL+api.PathMe {
+			meAfter++
 		}
 	}
 	if endSession == nil {
 		t.Fatal("the browser never went to the IdP's end_session_endpoint")
 	}
 	q := endSession.Query()
-	if q.Get("id_token_hint") == "" || q.Get("client_id") != s.env["TIMCONSOLE_OIDC_CLIENT_ID"] || q.Get("post_logout_redirect_uri") != s.URL+"/" {
-		t.Errorf("end_session request %s lacks id_token_hint, client_id or the registered post_logout_redirect_uri", endSession.Path)
+	if q.Get("id_token_hint") == "" || q.Get("client_id") != s.env["TIMCONSOLE_OIDC_CLIENT_ID"] || q.Get("post_logout_redirect_uri") != s.signedOutURL() {
+		t.Errorf("end_session request %s lacks id_token_hint, client_id or the registered post_logout_redirect_uri %s", endSession.Path, s.signedOutURL())
 	}
 	if !cameBack {
-		t.Error("the IdP did not send the browser back to the console")
+		t.Error("the IdP did not send the browser back to the console's signed-out page")
+	}
+	if meAfter != 0 {
+		t.Errorf("the signed-out page asked %s %d times, want never", api.PathMe, meAfter)
 	}
 	// The ID token (it names the operator) never sat in a cookie.
 	if hint := q.Get("id_token_hint"); strings.Contains(old[0].Value, hint[:min(len(hint), 40)]) {
@@ -222,14 +232,18 @@ func TestLogout(t *testing.T) {
 	if slices.Contains(cookieNames(b.cookies(s.URL)), auth.SessionCookieName) {
 		t.Error("the session cookie is still in the browser after logout")
 	}
-	if !slices.ContainsFunc(b.consoleLines(), func(l string) bool { return strings.Contains(l, signedOutMarker+" /") }) {
-		t.Error("back at the console, the app never showed its signed-out state")
-	}
+
+	// "Sign in again" is a real navigation to the BFF's login (not a page of
+	// the app's router), through the IdP's form, back to the console.
+	b.click("sign-in-again")
+	b.signInFormReached(s)
+	b.signIn(s, "alice")
+	b.waitFor("the console after signing in again", fmt.Sprintf(`location.href === %q`, s.URL+"/"), 30*time.Second)
+	b.waitMounted()
+	b.waitFor("the operator", `document.querySelector('#operator') !== null`, 20*time.Second)
+	b.screenshot("3-signed-in-again")
 	finish(t, b, s, false)
 }
-
-// signedOutMarker marks the console line of the signed-out watcher.
-const signedOutMarker = "E2E-SIGNED-OUT"
 
 // signInFormReached waits until the browser shows the IdP's login form.
 func (b *browser) signInFormReached(s *stack) {

@@ -15,6 +15,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,6 +131,11 @@ func startStack(t testing.TB, o stackOptions) *stack {
 
 	users, client, passwords := devidp.DemoFixture(s.URL)
 	s.passwords = passwords
+	// After a logout the provider sends the browser to the console's
+	// signed-out page; the provider accepts only registered URIs.
+	if !slices.Contains(client.PostLogoutRedirectURIs, s.signedOutURL()) {
+		client.PostLogoutRedirectURIs = append(client.PostLogoutRedirectURIs, s.signedOutURL())
+	}
 	s.IdP, err = devidp.Start(context.Background(), devidp.Config{
 		Addr:          "127.0.0.1:0",
 		IssuerHost:    "localhost",
@@ -159,7 +165,7 @@ func startStack(t testing.TB, o stackOptions) *stack {
 		"TIMCONSOLE_OIDC_CLIENT_ID":                client.ID,
 		"TIMCONSOLE_OIDC_CLIENT_SECRET":            client.Secret,
 		"TIMCONSOLE_OIDC_REDIRECT_URL":             s.URL + auth.CallbackPath,
-		"TIMCONSOLE_OIDC_POST_LOGOUT_REDIRECT_URL": s.URL + "/",
+		"TIMCONSOLE_OIDC_POST_LOGOUT_REDIRECT_URL": s.signedOutURL(),
 		"TIMCONSOLE_OIDC_SCOPES":                   "openid email profile groups",
 		"TIMCONSOLE_OIDC_STARTUP_TIMEOUT":          "10s",
 		"TIMCONSOLE_SESSION_KEYS":                  base64.StdEncoding.EncodeToString(hash) + ":" + base64.StdEncoding.EncodeToString(block),
@@ -176,6 +182,10 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	t.Cleanup(s.stop)
 	return s
 }
+
+// signedOutURL is the console's page for a signed-out browser, the
+// post-logout redirect URI of the stack.
+func (s *stack) signedOutURL() string { return s.URL + "/signed-out" }
 
 // run starts console.Run on ln and waits until it is ready.
 func (s *stack) run(ln net.Listener) {
