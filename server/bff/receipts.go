@@ -80,6 +80,16 @@ func (q queryDeps) finish(ctx context.Context, rec *auditRecord, e *api.Error) {
 	q.logger.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
 }
 
+// admit reserves one of the operator's concurrent pulls, or answers 429
+// and records the refusal; an admitted caller releases the slot when done.
+func (q queryDeps) admit(w http.ResponseWriter, r *http.Request, rec *auditRecord) bool {
+	if q.pulls.acquire(rec.op.Subject) {
+		return true
+	}
+	q.fail(w, r, rec, errorf(api.ECodeTooMany, "you already have %d queries running; wait for one to finish", q.pulls.max))
+	return false
+}
+
 // fail audits a refused or failed query and answers with the error.
 func (q queryDeps) fail(w http.ResponseWriter, r *http.Request, rec *auditRecord, err error) {
 	e, _ := toAPIError(r.Context(), err)
@@ -168,8 +178,7 @@ func handleReceipts(q queryDeps) http.Handler {
 			q.fail(w, r, rec, err)
 			return
 		}
-		if !q.pulls.acquire(rec.op.Subject) {
-			q.fail(w, r, rec, errorf(api.ECodeTooMany, "you already have %d queries running; wait for one to finish", q.pulls.max))
+		if !q.admit(w, r, rec) {
 			return
 		}
 		defer q.pulls.release(rec.op.Subject)
@@ -256,8 +265,7 @@ func handleReceiptsCSV(q queryDeps) http.Handler {
 			q.fail(w, r, rec, err)
 			return
 		}
-		if !q.pulls.acquire(rec.op.Subject) {
-			q.fail(w, r, rec, errorf(api.ECodeTooMany, "you already have %d queries running; wait for one to finish", q.pulls.max))
+		if !q.admit(w, r, rec) {
 			return
 		}
 		defer q.pulls.release(rec.op.Subject)
