@@ -3,6 +3,8 @@
 # timconsole. Run `./build.sh help` for the subcommands and the variables.
 set -euo pipefail
 cd "$(dirname "$0")"
+# One module: a go.work in a parent folder must not change what is built.
+export GOWORK=off
 
 usage() {
 	cat <<'USAGE'
