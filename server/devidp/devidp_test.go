@@ -407,8 +407,12 @@ func TestDemoFixture(t *testing.T) {
 	if diff := cmp.Diff(want, groups); diff != "" {
 		t.Errorf("demo groups (-want +got):\n%s", diff)
 	}
-	if c.RedirectURIs[0] != "http://127.0.0.1:8080/auth/callback" || c.PostLogoutRedirectURIs[0] != "http://127.0.0.1:8080/" || c.Secret == "" {
-		t.Errorf("demo client = %+v", c)
+	if c.RedirectURIs[0] != "http://127.0.0.1:8080/auth/callback" || c.Secret == "" {
+		t.Errorf("demo client redirect %v, secret set %v", c.RedirectURIs, c.Secret != "")
+	}
+	// The console's signed-out page, and its root for consoles configured before it.
+	if diff := cmp.Diff([]string{"http://127.0.0.1:8080/signed-out", "http://127.0.0.1:8080/"}, c.PostLogoutRedirectURIs); diff != "" {
+		t.Errorf("demo post-logout URIs (-want +got):\n%s", diff)
 	}
 	_, c2, pw2 := devidp.DemoFixture("http://127.0.0.1:8080")
 	if c2.Secret == c.Secret || pw2["alice"] == pw["alice"] {
