@@ -74,7 +74,9 @@ func checkWeb(dir string) error {
 		return fmt.Errorf("%s/wasm_exec.js is missing: run ./build.sh", dir)
 	}
 	for _, ext := range []string{".gz", ".br"} {
-		if fi, err := os.Stat(filepath.Join(dir, "app.wasm"+ext)); err == nil && fi.ModTime().Before(wasm.ModTime()) {
+		// gzip -k and brotli copy the source's mtime, brotli to the whole
+		// second only: compare at that precision.
+		if fi, err := os.Stat(filepath.Join(dir, "app.wasm"+ext)); err == nil && fi.ModTime().Before(wasm.ModTime().Truncate(time.Second)) {
 			return fmt.Errorf("%s/app.wasm%s is older than app.wasm and would be served instead: run ./build.sh", dir, ext)
 		}
 	}
