@@ -28,6 +28,10 @@ import (
 // Cookie names. The __Host- prefix makes the browser refuse the cookie unless
 // it is Secure, has Path=/ and no Domain, so a sibling subdomain cannot plant
 // or shadow it.
+//
+// FlowCookieName is the prefix of the login-flow cookies: each login's is
+// FlowCookieName + "-" + the first 12 characters of its state, so logins
+// started in several tabs at once do not overwrite each other.
 const (
 	SessionCookieName = "__Host-bff-session"
 	FlowCookieName    = "__Host-bff-login"

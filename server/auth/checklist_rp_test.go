@@ -66,12 +66,13 @@ func TestChecklist01_AuthorizeURL(t *testing.T) {
 			t.Error("code_challenge repeated across logins")
 		}
 		seen[challenge] = true
-		// The challenge is derived from the verifier in the encrypted flow cookie.
-		fc := cookieNamed(resp, auth.FlowCookieName)
+		// The challenge is derived from the verifier in the encrypted flow
+		// cookie, named by the state's prefix.
+		fc := cookieNamed(resp, flowCookieName(t, q.Get("state")))
 		if fc == nil {
-			t.Fatal("no flow cookie")
+			t.Fatalf("no flow cookie named by the state; Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
 		}
-		flow := decodeCookie(t, auth.FlowCookieName, fc.Value, keyOld)
+		flow := decodeCookie(t, fc.Name, fc.Value, keyOld)
 		verifier, _ := flow["verifier"].(string)
 		if got := oauth2.S256ChallengeFromVerifier(verifier); got != challenge {
 			t.Errorf("code_challenge %q is not S256(verifier from the flow cookie)", challenge)
@@ -89,7 +90,7 @@ func TestChecklist01_AuthorizeURL(t *testing.T) {
 // Checklist 2: wrong state, missing flow cookie and old flow cookie.
 func TestChecklist02_CallbackFlowChecks(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	check := func(t *testing.T, resp *http.Response, wantStatus int) {
+	refused := func(t *testing.T, resp *http.Response, wantStatus int) {
 		t.Helper()
 		if resp.StatusCode != wantStatus {
 			t.Errorf("callback status = %d, want %d; body: %s", resp.StatusCode, wantStatus, bodyOf(t, resp))
@@ -97,14 +98,30 @@ func TestChecklist02_CallbackFlowChecks(t *testing.T) {
 		if ck := cookieNamed(resp, auth.SessionCookieName); ck != nil {
 			t.Errorf("callback set a session cookie: %v", ck)
 		}
-		if fc := cookieNamed(resp, auth.FlowCookieName); fc == nil || fc.MaxAge >= 0 {
-			t.Errorf("flow cookie not deleted: %v", fc)
-		}
 		if loc := resp.Header.Get("Location"); loc != "" {
 			t.Errorf("callback redirected to %s; an error must not loop", loc)
 		}
 	}
+	// check also wants the flow cookie named by the callback's state deleted.
+	check := func(t *testing.T, resp *http.Response, wantStatus int) {
+		t.Helper()
+		refused(t, resp, wantStatus)
+		name := flowCookieName(t, resp.Request.URL.Query().Get("state"))
+		if fc := cookieNamed(resp, name); fc == nil || fc.MaxAge >= 0 {
+			t.Errorf("flow cookie %s not deleted: %v", name, fc)
+		}
+	}
 	t.Run("WrongState", func(t *testing.T) {
+		// Same prefix (so the login's flow cookie is picked), different rest:
+		// the full state is compared.
+		c := browser(t)
+		cb := idpLogin(t, c, e.startLogin(t, c, ""), "alice", "alice-pw")
+		q := cb.Query()
+		q.Set("state", q.Get("state")[:12]+"attacker-state-0123456789abcdef")
+		cb.RawQuery = q.Encode()
+		check(t, get(t, c, cb.String()), http.StatusBadRequest)
+	})
+	t.Run("UnknownState", func(t *testing.T) {
 		c := browser(t)
 		cb := idpLogin(t, c, e.startLogin(t, c, ""), "alice", "alice-pw")
 		q := cb.Query()
@@ -112,6 +129,22 @@ func TestChecklist02_CallbackFlowChecks(t *testing.T) {
 		cb.RawQuery = q.Encode()
 		check(t, get(t, c, cb.String()), http.StatusBadRequest)
 	})
+	for _, state := range []string{"", "short", "not base64url!", "../../etc;x=1"} {
+		t.Run("MalformedState/"+state, func(t *testing.T) {
+			c := browser(t)
+			cb := idpLogin(t, c, e.startLogin(t, c, ""), "alice", "alice-pw")
+			q := cb.Query()
+			q.Set("state", state)
+			cb.RawQuery = q.Encode()
+			resp := get(t, c, cb.String())
+			refused(t, resp, http.StatusBadRequest)
+			for _, raw := range resp.Header.Values("Set-Cookie") {
+				if strings.HasPrefix(raw, auth.FlowCookieName) {
+					t.Errorf("a malformed state named a cookie: %s", raw)
+				}
+			}
+		})
+	}
 	t.Run("MissingFlowCookie", func(t *testing.T) {
 		c := browser(t)
 		cb := idpLogin(t, c, e.startLogin(t, c, ""), "alice", "alice-pw")
@@ -128,7 +161,7 @@ func TestChecklist02_CallbackFlowChecks(t *testing.T) {
 		c := browser(t)
 		cb := idpLogin(t, c, e.startLogin(t, c, ""), "alice", "alice-pw")
 		u, _ := url.Parse(e.console.URL)
-		c.Jar.SetCookies(u, []*http.Cookie{{Name: auth.FlowCookieName, Value: "forged", Path: "/"}})
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: flowCookieName(t, cb.Query().Get("state")), Value: "forged", Path: "/"}})
 		check(t, get(t, c, cb.String()), http.StatusBadRequest)
 	})
 	if n := e.activeSessions(t); n != 0 {
@@ -381,7 +414,7 @@ func TestChecklist11_SessionCookie(t *testing.T) {
 			}
 		}
 	}
-	if fc := cookieNamed(resp, auth.FlowCookieName); fc == nil || fc.MaxAge >= 0 {
+	if fc := cookieNamed(resp, flowCookieName(t, resp.Request.URL.Query().Get("state"))); fc == nil || fc.MaxAge >= 0 {
 		t.Errorf("flow cookie not deleted at the callback: %v", fc)
 	}
 }
@@ -610,5 +643,147 @@ func TestChecklist22_FormActionAllowsLogoutRedirect(t *testing.T) {
 	origin := target.Scheme + "://" + target.Host
 	if !cmp.Equal(formAction, []string{"'self'", origin}) {
 		t.Errorf("form-action = %v, want ['self' %s] (the logout redirect goes to %s)", formAction, origin, target)
+	}
+}
+
+// Several tabs: logins started in one browser at once each keep their own
+// flow cookie, so the first one still completes after the second started.
+func TestSeveralTabsLogIn(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := browser(t)
+	authzA := e.startLogin(t, c, "/apps?tab=a")
+	authzB := e.startLogin(t, c, "/apps?tab=b")
+	if n := len(e.flowCookies(t, c)); n != 2 {
+		t.Fatalf("jar holds %d flow cookies after two logins, want 2", n)
+	}
+	cbA := idpLogin(t, c, authzA, "alice", "alice-pw")
+	cbB := idpLogin(t, c, authzB, "alice", "alice-pw")
+	for _, tc := range []struct {
+		cb   *url.URL
+		want string
+	}{
+		{cbA, "/apps?tab=a"}, // the first tab, completed after the second started
+		{cbB, "/apps?tab=b"},
+	} {
+		resp := get(t, c, tc.cb.String())
+		if resp.StatusCode != http.StatusFound {
+			t.Fatalf("callback for %s: status %d, want 302; body: %s", tc.want, resp.StatusCode, bodyOf(t, resp))
+		}
+		if got := resp.Header.Get("Location"); got != tc.want {
+			t.Errorf("callback redirected to %s, want %s", got, tc.want)
+		}
+		if status, op := e.me(t, c); status != http.StatusOK || op.Subject != "u-alice" {
+			t.Errorf("/api/me after the tab of %s = %d %+v, want 200 u-alice", tc.want, status, op)
+		}
+	}
+	if got := e.flowCookies(t, c); len(got) != 0 {
+		t.Errorf("flow cookies left after both callbacks: %v", got)
+	}
+	if got, want := e.outcomes(), []string{auth.OutcomeSuccess, auth.OutcomeSuccess}; !cmp.Equal(got, want) {
+		t.Errorf("outcomes (-want +got):\n%s", cmp.Diff(want, got))
+	}
+	if n := e.activeSessions(t); n != 1 {
+		t.Errorf("ActiveSessions = %d, want 1 (the second login replaced the first)", n)
+	}
+}
+
+// The number of flow cookies a browser holds is capped: the oldest logins
+// lose theirs (and fail as "expired"), the newest still complete.
+func TestFlowCookieCap(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := browser(t)
+	var authz []*url.URL
+	for i := range 5 {
+		authz = append(authz, e.startLogin(t, c, ""))
+		if n, want := len(e.flowCookies(t, c)), min(i+1, auth.MaxFlowCookies); n != want {
+			t.Errorf("after login %d the jar holds %d flow cookies, want %d", i+1, n, want)
+		}
+		e.clock.Advance(10 * time.Second)
+	}
+	var names []string
+	for _, ck := range e.flowCookies(t, c) {
+		names = append(names, ck.Name)
+	}
+	var want []string
+	for _, a := range authz[2:] {
+		want = append(want, flowCookieName(t, a.Query().Get("state")))
+	}
+	if !cmp.Equal(names, want) {
+		t.Errorf("flow cookies in the jar (-want +got):\n%s", cmp.Diff(want, names))
+	}
+	if resp := get(t, c, idpLogin(t, c, authz[0], "alice", "alice-pw").String()); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("callback of the oldest login: status %d, want 400", resp.StatusCode)
+	}
+	e.mustLogin(t, c, "alice", "alice-pw") // a sixth login, with the cap reached
+	if resp := get(t, c, idpLogin(t, c, authz[4], "alice", "alice-pw").String()); resp.StatusCode != http.StatusFound {
+		t.Errorf("callback of the newest login: status %d, want 302; body: %s", resp.StatusCode, bodyOf(t, resp))
+	}
+}
+
+// The cap expires the flow cookies created first (by the time inside the
+// encrypted value, not by the order the browser sends them), and a flow
+// cookie that does not decode counts as the oldest.
+func TestFlowCookieCapExpiresOldest(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u, _ := url.Parse(e.console.URL)
+	made := browser(t)
+	var flows []*http.Cookie // oldest first
+	for range 3 {
+		resp := get(t, made, e.console.URL+auth.LoginPath)
+		fc := cookieNamed(resp, flowCookieName(t, location(t, resp).Query().Get("state")))
+		if fc == nil {
+			t.Fatal("no flow cookie")
+		}
+		flows = append(flows, &http.Cookie{Name: fc.Name, Value: fc.Value, Path: "/"})
+		e.clock.Advance(10 * time.Second)
+	}
+	forged := &http.Cookie{Name: auth.FlowCookieName + "-forgedforged", Value: "forged", Path: "/"}
+	for _, tc := range []struct {
+		name string
+		jar  []*http.Cookie // in the order the browser sends them
+		want []string       // expired by the next login
+	}{
+		{"NewestSentFirst", []*http.Cookie{flows[2], flows[1], flows[0]}, []string{flows[0].Name}},
+		{"Forged", []*http.Cookie{flows[2], forged, flows[1]}, []string{forged.Name}},
+		{"BelowCap", []*http.Cookie{flows[2], flows[0]}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := browser(t)
+			for _, ck := range tc.jar {
+				c.Jar.SetCookies(u, []*http.Cookie{ck})
+			}
+			resp := get(t, c, e.console.URL+auth.LoginPath)
+			var expired []string
+			for _, ck := range resp.Cookies() {
+				if ck.MaxAge < 0 {
+					expired = append(expired, ck.Name)
+				}
+			}
+			if !cmp.Equal(expired, tc.want) {
+				t.Errorf("expired flow cookies (-want +got):\n%s", cmp.Diff(tc.want, expired))
+			}
+			if n := len(e.flowCookies(t, c)); n > auth.MaxFlowCookies {
+				t.Errorf("jar holds %d flow cookies, want ≤ %d", n, auth.MaxFlowCookies)
+			}
+		})
+	}
+}
+
+// The single flow cookie of earlier versions, still in a browser across an
+// upgrade, is deleted at the callback and does not hinder the login.
+func TestLegacyFlowCookieDeleted(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := browser(t)
+	u, _ := url.Parse(e.console.URL)
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: auth.FlowCookieName, Value: "from-an-earlier-version", Path: "/"}})
+	resp := e.login(t, c, "alice", "alice-pw", "")
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("callback: status %d, want 302; body: %s", resp.StatusCode, bodyOf(t, resp))
+	}
+	if fc := cookieNamed(resp, auth.FlowCookieName); fc == nil || fc.MaxAge >= 0 {
+		t.Errorf("legacy flow cookie not deleted: %v", fc)
+	}
+	if got := e.flowCookies(t, c); len(got) != 0 {
+		t.Errorf("flow cookies left: %v", got)
 	}
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -8,10 +9,12 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -29,8 +32,10 @@ const (
 )
 
 // HandleLogin starts a login (GET /auth/login?return_to=/path): fresh state,
-// nonce and PKCE verifier go into the one-shot, encrypted flow cookie, and the
-// browser is sent to the provider.
+// nonce and PKCE verifier go into a one-shot, encrypted flow cookie named by
+// the state's prefix, and the browser is sent to the provider. Each login has
+// its own flow cookie, so several tabs signing in at once do not overwrite
+// each other's; at most MaxFlowCookies are kept (the oldest go first).
 func (a *Auth) HandleLogin() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -39,7 +44,8 @@ func (a *Auth) HandleLogin() http.Handler {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
-		fs := sessions.NewSession(a.flowStore, FlowCookieName)
+		a.capFlowCookies(w, r)
+		fs := sessions.NewSession(a.flowStore, flowCookieName(state))
 		opts := *a.flowStore.Options
 		fs.Options = &opts
 		fs.Values[flowState] = state
@@ -55,6 +61,80 @@ func (a *Auth) HandleLogin() http.Handler {
 		target := a.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
 		http.Redirect(w, r, target, http.StatusFound)
 	})
+}
+
+// flowIDLen is how many characters of the state name a login's flow cookie:
+// 72 random bits, so the few flows of one browser never collide, while the
+// full state is still compared at the callback.
+const flowIDLen = 12
+
+// MaxFlowCookies caps the flow cookies one browser holds. Each is about
+// 0.7 KB and the browser sends them all with every request to the console,
+// so a larger cap risks "431 Request Header Fields Too Large".
+const MaxFlowCookies = 3
+
+// maxFlowDecode bounds how many flow cookies of one request are decoded to
+// find the oldest; any beyond it are simply expired.
+const maxFlowDecode = 16
+
+// flowCookieName names the flow cookie of the login with this state
+// (randomToken output: base64url, valid in a cookie name).
+func flowCookieName(state string) string {
+	return FlowCookieName + "-" + state[:flowIDLen]
+}
+
+// flowCookieNameFromState names the flow cookie a callback's state parameter
+// points to; ok is false when the state cannot be one this package made.
+func flowCookieNameFromState(state string) (string, bool) {
+	if len(state) < flowIDLen {
+		return "", false
+	}
+	for _, c := range []byte(state[:flowIDLen]) {
+		if !isBase64URL(c) {
+			return "", false
+		}
+	}
+	return flowCookieName(state), true
+}
+
+func isBase64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// capFlowCookies expires the oldest flow cookies the request carries so that,
+// with the one about to be set, at most MaxFlowCookies remain. Age comes from
+// the creation time inside each (encrypted, signed) cookie; one that does not
+// decode (forged, from a retired key, or beyond maxFlowDecode) counts as
+// oldest. Expired ones need no help: their 10-minute Max-Age removes them.
+func (a *Auth) capFlowCookies(w http.ResponseWriter, r *http.Request) {
+	type flow struct {
+		name    string
+		created int64
+	}
+	var flows []flow
+	seen := map[string]bool{}
+	for _, c := range r.Cookies() {
+		if !strings.HasPrefix(c.Name, FlowCookieName+"-") || seen[c.Name] {
+			continue
+		}
+		seen[c.Name] = true
+		f := flow{name: c.Name, created: math.MinInt64}
+		if len(flows) < maxFlowDecode {
+			if fs, err := a.flowStore.New(r, c.Name); err == nil && !fs.IsNew {
+				if created, ok := fs.Values[flowCreated].(int64); ok {
+					f.created = created
+				}
+			}
+		}
+		flows = append(flows, f)
+	}
+	if len(flows) < MaxFlowCookies {
+		return
+	}
+	slices.SortStableFunc(flows, func(x, y flow) int { return cmp.Compare(x.created, y.created) })
+	for _, f := range flows[:len(flows)-(MaxFlowCookies-1)] {
+		deleteCookie(w, f.name)
+	}
 }
 
 // callbackError is a failed callback: what the user sees, what the audit log
@@ -100,7 +180,8 @@ func unavailableError(cause error) *callbackError {
 // cookie, state and iss, exchanges the code with the PKCE verifier, verifies
 // the ID token (signature, iss, aud, azp, exp, nonce, at_hash), fetches
 // userinfo when claims are missing, applies the Policy and, only then, creates
-// a new session. The flow cookie is deleted whatever happens.
+// a new session. The flow cookie is the one named by the state parameter's
+// prefix; it is deleted whatever happens.
 func (a *Auth) HandleCallback() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
@@ -108,7 +189,15 @@ func (a *Auth) HandleCallback() http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		deleteCookie(w, FlowCookieName) // one-shot: gone after this request, whatever happens
+		// One-shot: the flow cookie this callback names is gone after this
+		// request, whatever happens. A state that cannot name a flow cookie
+		// names none, and the callback fails below.
+		if name, ok := flowCookieNameFromState(r.URL.Query().Get("state")); ok {
+			deleteCookie(w, name)
+		}
+		if _, err := r.Cookie(FlowCookieName); err == nil {
+			deleteCookie(w, FlowCookieName) // the single flow cookie of earlier versions
+		}
 		op, returnTo, err := a.callback(r)
 		if err != nil {
 			var denied *deniedError
@@ -198,7 +287,11 @@ type loginResult struct {
 
 func (a *Auth) callback(r *http.Request) (loginResult, string, error) {
 	q := r.URL.Query()
-	fs, err := a.flowStore.New(r, FlowCookieName)
+	name, ok := flowCookieNameFromState(q.Get("state"))
+	if !ok {
+		return loginResult{}, "", flowError(errors.New("state missing or malformed"))
+	}
+	fs, err := a.flowStore.New(r, name)
 	if err != nil || fs.IsNew {
 		return loginResult{}, "", flowError(errors.New("flow cookie missing or undecodable"))
 	}

@@ -315,6 +315,28 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 	return nil
 }
 
+// flowCookieName is the name of the flow cookie of the login with this state.
+func flowCookieName(t *testing.T, state string) string {
+	t.Helper()
+	if len(state) < 12 {
+		t.Fatalf("state %q is too short to name a flow cookie", state)
+	}
+	return auth.FlowCookieName + "-" + state[:12]
+}
+
+// flowCookies returns the flow cookies in the client's jar for the console.
+func (e *env) flowCookies(t *testing.T, c *http.Client) []*http.Cookie {
+	t.Helper()
+	u, _ := url.Parse(e.console.URL)
+	var out []*http.Cookie
+	for _, ck := range c.Jar.Cookies(u) {
+		if strings.HasPrefix(ck.Name, auth.FlowCookieName) {
+			out = append(out, ck)
+		}
+	}
+	return out
+}
+
 // decodeCookie opens a cookie value with the test keys.
 func decodeCookie(t *testing.T, name, value string, keys ...auth.KeyPair) map[any]any {
 	t.Helper()
