@@ -131,8 +131,18 @@ func TestDeniedUser(t *testing.T) {
 		b.navigate(s.URL + api.PathLogin + "?return_to=/")
 		b.waitFor("the IdP form", `document.querySelector('#username') !== null`, 20*time.Second)
 		// The IdP answers the way a provider does when the user refuses
-		// consent; the flow cookie is present, so only the error decides.
-		b.navigate(s.URL + auth.CallbackPath + "?error=access_denied&error_description=the+user+said+no&state=whatever")
+		// consent: with the login's own state (RFC 6749 §4.1.2.1), so the
+		// flow cookie matches and only the error decides.
+		state := ""
+		for _, r := range b.sentRequests() {
+			if u, err := url.Parse(r.URL); err == nil && strings.HasPrefix(r.URL, s.IdP.Issuer()) && u.Query().Get("state") != "" {
+				state = u.Query().Get("state")
+			}
+		}
+		if state == "" {
+			t.Fatal("no authorization request with a state reached the IdP")
+		}
+		b.navigate(s.URL + auth.CallbackPath + "?error=access_denied&error_description=the+user+said+no&state=" + url.QueryEscape(state))
 		b.waitFor("the error page", `document.querySelector('h1') !== null`, 10*time.Second)
 		time.Sleep(time.Second) // a loop back to the IdP would show by now
 		b.screenshot("2-access-denied")
