@@ -82,7 +82,10 @@
 // within any one-second window (by arrival time, by Config.Now), counting
 // rejected and faulted calls: it shows what the server saw, not what it
 // accepted. Inject queues faults that are consumed by the next matching
-// calls before any check (but after SetLatency's delay).
+// calls before any check (but after SetLatency's delay); a fault can be
+// narrowed to the calls that ask for one seq (one batch of a pull) and can
+// be permanent. The kinds are an HTML 502, a hang, truncated JSON, and any
+// ErrorCode; they are what tim's fault handling is tested against.
 package timemu
 
 import (
@@ -145,7 +148,9 @@ type Emulator struct {
 	total   int
 	faults  []Fault
 	latency time.Duration
-	windows map[uint64]*window
+	// abandoned counts hung calls whose client gave up (FaultHang).
+	abandoned int
+	windows   map[uint64]*window
 
 	sigMu    sync.Mutex
 	sigCache map[sigCacheKey]int64 // accepted UserSigs: last valid second
@@ -280,7 +285,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !e.delay(r.Context()) {
 		return
 	}
-	if f, ok := e.takeFault(command); ok {
+	if f, ok := e.takeFault(command, e.peekBody(r)); ok {
 		e.log.Debug("timemu fault", "command", command, "kind", f.Kind, "sdkappid", appID)
 		e.serveFault(w, r, f)
 		return
@@ -299,6 +304,23 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, ans)
 	e.log.Debug("timemu call", "command", command, "sdkappid", appID, "code", ans.errorCode(), "elapsed", time.Since(start))
+}
+
+// peekBody reads the request body (up to the limit and one byte more) for
+// the faults that match on it, and puts it back for the checks that follow.
+func (e *Emulator) peekBody(r *http.Request) []byte {
+	e.smu.Lock()
+	need := false
+	for _, f := range e.faults {
+		need = need || f.Seq != 0
+	}
+	e.smu.Unlock()
+	if !need || r.Body == nil {
+		return nil
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body
 }
 
 // serveCommand runs the query, UserSig and body checks and then the command.

@@ -1,6 +1,8 @@
 package timemu
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"time"
 )
@@ -40,6 +42,36 @@ type Fault struct {
 	Count   int    // calls to affect; below 1 means 1
 	Code    int    // ErrorCode for FaultCode; 0 means 10002
 	Command string // e.g. "get_group_msg_receipt"; "" = any command
+	// Seq, when not 0, narrows the fault to calls whose body asks for that
+	// message seq (in MsgSeqList or as MsgSeq): one batch of a pull.
+	Seq uint32
+	// Always keeps the fault for every matching call: Count is ignored and
+	// the fault is never used up (a permanently broken batch).
+	Always bool
+}
+
+// asksFor reports whether a request body names seq in MsgSeqList or MsgSeq.
+// Bodies that do not parse match nothing; the checks after the fault
+// answer them as usual.
+func asksFor(body []byte, seq uint32) bool {
+	var req struct {
+		MsgSeq     uint32 `json:"MsgSeq"`
+		MsgSeqList []struct {
+			MsgSeq uint32 `json:"MsgSeq"`
+		} `json:"MsgSeqList"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return false
+	}
+	if req.MsgSeq == seq {
+		return true
+	}
+	for _, it := range req.MsgSeqList {
+		if it.MsgSeq == seq {
+			return true
+		}
+	}
+	return false
 }
 
 // Inject queues a fault. Faults are consumed in the order injected; a call
@@ -56,6 +88,39 @@ func (e *Emulator) Inject(f Fault) {
 	e.smu.Unlock()
 }
 
+// PendingFaults counts the queued faults' remaining calls (an Always fault
+// counts once), so a test can check that a client used up exactly what it
+// was given.
+func (e *Emulator) PendingFaults() int {
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	n := 0
+	for _, f := range e.faults {
+		if f.Always {
+			n++
+			continue
+		}
+		n += f.Count
+	}
+	return n
+}
+
+// Abandoned counts the hung calls (FaultHang) whose client closed the
+// request: a client that gives up on a call, or whose caller cancelled,
+// shows here.
+func (e *Emulator) Abandoned() int {
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	return e.abandoned
+}
+
+// ClearFaults drops every queued fault.
+func (e *Emulator) ClearFaults() {
+	e.smu.Lock()
+	e.faults = nil
+	e.smu.Unlock()
+}
+
 // SetLatency delays every following answer by d (0 turns it off), so tests
 // can see timeouts, progress and concurrency.
 func (e *Emulator) SetLatency(d time.Duration) {
@@ -64,12 +129,20 @@ func (e *Emulator) SetLatency(d time.Duration) {
 	e.smu.Unlock()
 }
 
-func (e *Emulator) takeFault(command string) (Fault, bool) {
+// takeFault finds the first queued fault for command (and, for faults with
+// a Seq, for a body asking for it) and uses one of its calls up.
+func (e *Emulator) takeFault(command string, body []byte) (Fault, bool) {
 	e.smu.Lock()
 	defer e.smu.Unlock()
 	for i, f := range e.faults {
 		if f.Command != "" && f.Command != command {
 			continue
+		}
+		if f.Seq != 0 && !asksFor(body, f.Seq) {
+			continue
+		}
+		if f.Always {
+			return f, true
 		}
 		e.faults[i].Count--
 		if e.faults[i].Count == 0 {
@@ -83,8 +156,14 @@ func (e *Emulator) takeFault(command string) (Fault, bool) {
 func (e *Emulator) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
 	switch f.Kind {
 	case FaultHang:
+		// Read the body to its end first: only then does net/http watch the
+		// connection and end r.Context() when the client hangs up.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxBody))
 		select {
 		case <-r.Context().Done():
+			e.smu.Lock()
+			e.abandoned++
+			e.smu.Unlock()
 			return
 		case <-e.done:
 			w.Header().Set("Content-Type", "text/html")
