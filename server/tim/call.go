@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -56,18 +57,21 @@ func (c *Client) call(ctx context.Context, service, command string, req, out any
 		if e == nil {
 			return nil
 		}
+		e.Attempts = attempt
 		if ctx.Err() != nil {
-			// The caller gave up: report that, not the attempt's symptom.
-			return &Error{Command: command, Err: ctx.Err()}
+			// The caller gave up or its deadline passed: report that, not
+			// the attempt's symptom.
+			return &Error{Command: command, Err: ctx.Err(), Attempts: attempt}
 		}
 		if (e.Code == 70001 || e.Code == 70052) && !resigned {
 			// Expired or invalidated UserSig: sign afresh and try once more.
+			// A second refusal is final (Fatal): the key or the clock is wrong.
 			resigned = true
 			c.signer.drop(c.cfg.SDKAppID, c.cfg.Identifier, sig)
 			continue
 		}
 		retry, rateLimited := classify(e)
-		if !retry || attempt >= c.cfg.MaxAttempts {
+		if !retry || attempt >= attemptsFor(e.Cause(), c.cfg.MaxAttempts) {
 			return e
 		}
 		if isMain && len(c.bases) > 1 && isNetwork(e) {
@@ -81,7 +85,7 @@ func (c *Client) call(ctx context.Context, service, command string, req, out any
 			return e
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return &Error{Command: command, Err: err}
+			return &Error{Command: command, Err: err, Attempts: attempt}
 		}
 	}
 }
@@ -119,10 +123,29 @@ func (c *Client) attempt(ctx context.Context, base, service, command, sig string
 		}
 		h(command, code, c.now().Sub(started))
 	}
-	if e != nil && e.Info != "" {
+	if e == nil {
+		return nil
+	}
+	if e.Cause() == CauseNetwork || e.Cause() == CauseDeadline {
+		if ctx.Err() == nil && (actx.Err() == context.DeadlineExceeded || isTimeout(e.Err)) {
+			// This attempt's own limit passed, not the caller's.
+			e.Err = fmt.Errorf("%w after %v: %w", errTimeout, c.cfg.CallTimeout, e.Err)
+			e.Timeout = c.cfg.CallTimeout
+		}
+	}
+	if e.Info != "" {
 		e.Info = strings.ReplaceAll(scrub(e.Info), sig, "REDACTED")
 	}
+	if e.Excerpt != "" {
+		e.Excerpt = strings.ReplaceAll(scrub(e.Excerpt), sig, "REDACTED")
+	}
 	return e
+}
+
+// isTimeout reports a net.Error timeout (response-header or client timeout).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (c *Client) post(ctx context.Context, base, service, command, sig string, body []byte, out any) *Error {
@@ -156,25 +179,46 @@ func (c *Client) post(ctx context.Context, base, service, command, sig string, b
 func decode(command string, data []byte, out any) *Error {
 	var env envelope
 	if err := json.Unmarshal(data, &env); err != nil {
-		return &Error{Command: command, Err: fmt.Errorf("%w: %v", errMalformed, err)}
+		return &Error{Command: command, Err: fmt.Errorf("%w: %v", errMalformed, err), Excerpt: excerpt(data)}
 	}
 	status := strings.ToUpper(env.ActionStatus)
 	switch {
 	case env.ErrorCode != 0 || status == "FAIL":
 		return &Error{Command: command, Code: env.ErrorCode, Info: env.ErrorInfo}
 	case status != "OK":
-		return &Error{Command: command, Err: fmt.Errorf("%w: no ActionStatus", errMalformed)}
+		return &Error{Command: command, Err: fmt.Errorf("%w: no ActionStatus", errMalformed), Excerpt: excerpt(data)}
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			return &Error{Command: command, Err: fmt.Errorf("%w: %v", errMalformed, err)}
+			return &Error{Command: command, Err: fmt.Errorf("%w: %v", errMalformed, err), Excerpt: excerpt(data)}
 		}
 	}
 	return nil
 }
 
+// excerptLen bounds the part of an unreadable answer kept for the log: enough
+// to tell a proxy's error page from truncated JSON, too short to carry a
+// member list.
+const excerptLen = 80
+
+// excerpt is the start of an unreadable answer, valid UTF-8 with control
+// characters replaced, so a log line cannot be forged or broken by it.
+func excerpt(data []byte) string {
+	s := strings.ToValidUTF8(string(data[:min(len(data), excerptLen)]), "?")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(data) > excerptLen {
+		s += "…"
+	}
+	return s
+}
+
 // errMalformed marks an answer that is not Tencent's JSON envelope, such as
-// an error page from a proxy; it is retried like a 5xx.
+// an error page from a proxy; it is retried once (attemptsFor).
 var errMalformed = errors.New("malformed answer")
 
 // requestURL builds the documented REST URL. The UserSig alphabet

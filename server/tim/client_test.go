@@ -307,8 +307,8 @@ func TestExplain(t *testing.T) {
 		t.Errorf("Explain(12345) = %q, want the code in it", s)
 	}
 	e := &tim.Error{Command: "x", HTTPStatus: 502}
-	if s := e.Explanation(); !strings.Contains(s, "temporary") {
-		t.Errorf("Explanation of HTTP 502 = %q", s)
+	if s := e.Explanation(); !strings.Contains(s, "HTTP 502") {
+		t.Errorf("Explanation of HTTP 502 = %q, want the status named", s)
 	}
 }
 

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Error is every failure of a call that reached (or tried to reach) Tencent:
 // a Tencent error code, a non-200 HTTP status or a transport failure. The
-// BFF branches on it with errors.As and translates it at its boundary.
+// BFF branches on Cause with errors.As and translates it at its boundary.
 //
 // Error() never contains the UserSig or the key: URLs are stripped of their
 // query and Tencent's text is scrubbed before it is stored.
@@ -24,8 +27,58 @@ type Error struct {
 	Info string
 	// HTTPStatus is set when Tencent answered with a non-200 status.
 	HTTPStatus int
+	// Timeout is the per-call limit (Config.CallTimeout) that passed without
+	// an answer; set with CauseTimeout.
+	Timeout time.Duration
+	// Excerpt is the start of an unreadable answer (CauseUnreadable), with
+	// UserSigs scrubbed and control characters replaced, for the log only.
+	Excerpt string
+	// Attempts is how many HTTP attempts the call made before it gave up.
+	Attempts int
 	// Err is the transport cause (network error, timeout, bad body), if any.
 	Err error
+}
+
+// Cause says what kind of failure an Error is. The BFF picks the HTTP status
+// and the operator's words by it; retries and a pull's fast stop follow it.
+type Cause int
+
+// The causes, in the order Cause tests them.
+const (
+	CauseCode       Cause = iota + 1 // Tencent answered with an ErrorCode
+	CauseHTTP                        // Tencent, or a gateway before it, answered a non-200 status
+	CauseTimeout                     // no answer within Config.CallTimeout
+	CauseUnreadable                  // the answer was not Tencent's JSON envelope
+	CauseCanceled                    // the caller gave up
+	CauseDeadline                    // the caller's own deadline passed (a query's time limit)
+	CauseLimiter                     // the app's call budget left no room before the deadline
+	CauseRequest                     // the client could not build the request
+	CauseNetwork                     // DNS, connect or TLS failure, or a broken connection
+)
+
+// Cause classifies the failure.
+func (e *Error) Cause() Cause {
+	switch {
+	case e.Code != 0:
+		return CauseCode
+	case e.HTTPStatus != 0:
+		return CauseHTTP
+	case e.Err == nil:
+		return CauseCode // ActionStatus FAIL without a code: Tencent said no
+	case errors.Is(e.Err, errTimeout):
+		return CauseTimeout
+	case errors.Is(e.Err, errMalformed):
+		return CauseUnreadable
+	case errors.Is(e.Err, context.Canceled):
+		return CauseCanceled
+	case errors.Is(e.Err, context.DeadlineExceeded):
+		return CauseDeadline
+	case errors.Is(e.Err, errLimiter):
+		return CauseLimiter
+	case errors.Is(e.Err, errBadRequest):
+		return CauseRequest
+	}
+	return CauseNetwork
 }
 
 // Error reads "tim <command>: code <n> (<info>)" or names the transport
@@ -49,6 +102,12 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}
+	if e.Excerpt != "" {
+		fmt.Fprintf(&b, " (answer began %q)", e.Excerpt)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
 	return scrub(b.String())
 }
 
@@ -57,19 +116,28 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Explanation is a short operator-facing text for the failure.
 func (e *Error) Explanation() string {
-	switch {
-	case e.Code != 0:
+	switch e.Cause() {
+	case CauseCode:
 		return Explain(e.Code)
-	case errors.Is(e.Err, context.Canceled):
+	case CauseCanceled:
 		return "The request was cancelled."
-	case errors.Is(e.Err, errLimiter):
+	case CauseLimiter:
 		return "The app's call budget (calls per second) left no room before the deadline; try again or query fewer seqs."
-	case errors.Is(e.Err, context.DeadlineExceeded):
-		return "Tencent Cloud Chat did not answer in time; try again."
-	case e.HTTPStatus != 0 || e.Err != nil:
-		return "Tencent Cloud Chat could not be reached or answered with an error page; this is usually temporary, try again."
+	case CauseTimeout:
+		return fmt.Sprintf("Tencent did not answer within %s.", seconds(e.Timeout))
+	case CauseDeadline:
+		return "The query's time limit passed before Tencent answered."
+	case CauseUnreadable:
+		return "Tencent's answer could not be read."
+	case CauseHTTP:
+		return fmt.Sprintf("Tencent answered HTTP %d.", e.HTTPStatus)
 	}
-	return Explain(e.Code)
+	return "Tencent Cloud Chat could not be reached; this is usually temporary, try again."
+}
+
+// seconds writes a duration as "5 s" or "1.5 s" for operators.
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
 }
 
 // Transient reports whether trying again later may succeed: server errors,
@@ -77,6 +145,28 @@ func (e *Error) Explanation() string {
 func (e *Error) Transient() bool {
 	retry, _ := classify(e)
 	return retry
+}
+
+// Fatal reports a failure that no retry can fix: a Tencent code that
+// describes the request or the app (a rejected signature, a missing
+// permission, an unknown group, an edition without receipts), a 4xx other
+// than 429, or a request the client could not build. A pull stops at the
+// first one.
+func (e *Error) Fatal() bool {
+	switch e.Cause() {
+	case CauseCode, CauseRequest:
+		return !e.Transient()
+	case CauseHTTP:
+		return e.HTTPStatus < 500 && e.HTTPStatus != http.StatusTooManyRequests
+	}
+	return false
+}
+
+// Throttled reports rate limiting: one of Tencent's frequency codes or an
+// HTTP 429 from its gateway.
+func (e *Error) Throttled() bool {
+	_, rl := classify(e)
+	return rl
 }
 
 // retryCodes are the Tencent codes worth retrying; the value is true for
@@ -96,18 +186,32 @@ var retryCodes = map[int]bool{
 // rate limiting (longer backoff). Other Tencent codes are never retried:
 // they describe the request, and repeating it would fail the same way.
 func classify(e *Error) (retry, rateLimited bool) {
-	if e.Code != 0 {
+	switch e.Cause() {
+	case CauseCode:
 		rl, ok := retryCodes[e.Code]
 		return ok, rl
-	}
-	if e.HTTPStatus != 0 {
+	case CauseHTTP:
+		if e.HTTPStatus == http.StatusTooManyRequests {
+			return true, true
+		}
 		return e.HTTPStatus >= 500, false
+	case CauseTimeout, CauseUnreadable, CauseNetwork:
+		return true, false
 	}
-	if e.Err == nil || errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, errBadRequest) || errors.Is(e.Err, errLimiter) {
-		return false, false
+	// Cancelled, past the caller's deadline, refused by the limiter or not
+	// buildable: retrying cannot help.
+	return false, false
+}
+
+// attemptsFor caps the attempts of one call by the cause of its last
+// failure: a timeout or an unreadable answer is tried once more only, so a
+// hung or broken endpoint answers the operator within about two call
+// timeouts instead of MaxAttempts of them.
+func attemptsFor(c Cause, max int) int {
+	if c == CauseTimeout || c == CauseUnreadable {
+		return min(max, 2)
 	}
-	// Network errors, per-attempt timeouts and unreadable bodies.
-	return true, false
+	return max
 }
 
 // errBadRequest marks a request this client could not even build.
@@ -116,6 +220,9 @@ var errBadRequest = errors.New("bad request")
 // errLimiter marks a call the limiter refused, typically because the wait
 // would outlast the caller's deadline; retrying cannot help.
 var errLimiter = errors.New("rate limiter")
+
+// errTimeout marks an attempt that got no answer within Config.CallTimeout.
+var errTimeout = errors.New("no answer in time")
 
 // explanations is the operator-facing text for Tencent codes
 // (tencent-chat-api.md §8), short enough for a table cell or a toast.
@@ -141,7 +248,7 @@ var explanations = map[int]string{
 	60019: "Too many requests; retry later.",
 	60020: "The app's Tencent package has expired or is not active yet (activation takes 5 minutes).",
 	60021: "This server's IP address is not on the app's REST allow-list.",
-	70001: "The admin UserSig expired; a new one is signed automatically.",
+	70001: "Tencent rejected the admin UserSig as expired, and again after the console signed a new one: check the app's secret key and this server's clock.",
 	70002: "The admin UserSig was empty (client bug).",
 	70003: "The admin UserSig could not be parsed; check the secret key configuration.",
 	70005: "The admin UserSig check failed; check the secret key.",

@@ -28,6 +28,10 @@ const (
 // short answer shows up per seq instead of silently reading as zero counts.
 const CodeMissing = -1
 
+// CodeNotFetched is the Receipt.Code of a seq whose batch failed after its
+// retries in a partial pull; Receipt.Err says why.
+const CodeNotFetched = -2
+
 // Receipt is the read state of one message. Code is Tencent's per-item code
 // (0 OK, 10062 no receipt for that seq, ...); a non-zero Code fails only that
 // seq, never the whole query.
@@ -35,6 +39,8 @@ type Receipt struct {
 	Seq          uint32
 	Read, Unread int
 	Code         int
+	// Err is the cause of CodeNotFetched; nil otherwise.
+	Err *Error
 }
 
 type seqItem struct {

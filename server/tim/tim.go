@@ -24,15 +24,19 @@ import (
 // Defaults applied by New to zero Config fields. They follow the vendor's
 // documented limits (200 calls/s, 50 seqs per write call) and the console's
 // needs: a 10,000-seq pull is 200 calls, about one second at full rate.
+// Tencent answers a receipt call in well under a second, so a call without
+// an answer after 5 s is treated as hung; with one retry for a timeout
+// (attemptsFor) a hung vendor fails a call after about 10 s, inside the
+// console's default 15 s query limit.
 const (
 	DefaultBatchSize    = 50
 	DefaultRateLimit    = 200
 	DefaultRateHeadroom = 0.05
 	DefaultMaxSeqs      = 10000
 	DefaultSigLifetime  = 24 * time.Hour
-	DefaultCallTimeout  = 10 * time.Second
+	DefaultCallTimeout  = 5 * time.Second
 	DefaultMaxAttempts  = 4
-	DefaultMaxRetryTime = 30 * time.Second
+	DefaultMaxRetryTime = 10 * time.Second
 	DefaultRetryBackoff = 200 * time.Millisecond
 	DefaultConcurrency  = 16
 )
@@ -68,10 +72,11 @@ type Config struct {
 	// SigLifetime is the validity of each minted UserSig (default 24 h); the
 	// cache renews it at half its lifetime.
 	SigLifetime time.Duration
-	// CallTimeout bounds each HTTP attempt (default 10 s).
+	// CallTimeout bounds each HTTP attempt (default 5 s).
 	CallTimeout time.Duration
-	// MaxAttempts (default 4) and MaxRetryTime (default 30 s) bound the
-	// retries of one call.
+	// MaxAttempts (default 4) and MaxRetryTime (default 10 s) bound the
+	// retries of one call. A timeout or an unreadable answer is retried
+	// once at most, whatever MaxAttempts says.
 	MaxAttempts  int
 	MaxRetryTime time.Duration
 	// RetryBackoff is the first retry delay (default 200 ms); it doubles per
