@@ -70,17 +70,25 @@ type Receipt struct {
 	Read   int    `json:"read"`
 	Unread int    `json:"unread"`
 	// Code is Tencent's per-message code: 0 for a message with a receipt,
-	// 10062 when no receipt exists for that seq.
+	// 10062 when no receipt exists for that seq, CodeNotFetched when the
+	// console could not get an answer for it (a partial result).
 	Code int `json:"code"`
 	// CodeText explains a non-zero Code in plain words.
 	CodeText string `json:"codeText,omitempty"`
 }
+
+// CodeNotFetched is the Receipt.Code of a seq whose batch of Tencent calls
+// still failed after its retries; CodeText says why. Asking again for those
+// seqs may succeed.
+const CodeNotFetched = -2
 
 // Summary aggregates a query's receipts for the summary tiles.
 type Summary struct {
 	Messages    int `json:"messages"`
 	WithReceipt int `json:"withReceipt"`
 	Missing     int `json:"missing"`
+	// NotFetched counts the seqs with CodeNotFetched, apart from Missing.
+	NotFetched  int `json:"notFetched,omitempty"`
 	TotalRead   int `json:"totalRead"`
 	TotalUnread int `json:"totalUnread"`
 	// ReadRate is TotalRead / (TotalRead + TotalUnread), 0 when both are 0.
@@ -101,6 +109,21 @@ type ReceiptsResponse struct {
 	Results  []Receipt `json:"results"`
 	Summary  Summary   `json:"summary"`
 	Upstream Upstream  `json:"upstream"`
+	// Partial is true when some seqs could not be fetched (Summary.NotFetched
+	// of them); the rest of the result is complete and correct.
+	Partial bool `json:"partial,omitempty"`
+}
+
+// NotFetchedSeqs lists the seqs of a partial result, in result order, for a
+// retry of just those.
+func (r *ReceiptsResponse) NotFetchedSeqs() []uint32 {
+	var out []uint32
+	for _, x := range r.Results {
+		if x.Code == CodeNotFetched {
+			out = append(out, x.Seq)
+		}
+	}
+	return out
 }
 
 // Summarize computes the summary of a list of receipts. The BFF and the UI
@@ -108,6 +131,10 @@ type ReceiptsResponse struct {
 func Summarize(rs []Receipt) Summary {
 	s := Summary{Messages: len(rs)}
 	for _, r := range rs {
+		if r.Code == CodeNotFetched {
+			s.NotFetched++
+			continue
+		}
 		if r.Code != 0 {
 			s.Missing++
 			continue

@@ -11,7 +11,9 @@ const (
 	ECodeNotFound     = "not_found"    // 404
 	ECodeTooMany      = "too_many"     // 429: too many concurrent pulls for this operator
 	ECodeUpstream     = "upstream"     // 422/502: Tencent answered with an error code
-	ECodeUnavailable  = "unavailable"  // 502/503/504: Tencent or a dependency is unreachable; retry later
+	ECodeUnavailable  = "unavailable"  // 502/503: Tencent's answer was an HTTP error or unreadable, or a dependency is down; retry later
+	ECodeTimeout      = "timeout"      // 504: Tencent did not answer in time, or the query's time limit passed
+	ECodeThrottled    = "throttled"    // 503: Tencent throttled the app's calls; retry in a few seconds
 	ECodeInternal     = "internal"     // 500
 	ECodeTooLarge     = "too_large"    // 413
 	ECodeBadMethod    = "bad_method"   // 405
@@ -26,6 +28,9 @@ type Error struct {
 	Problems []Problem `json:"problems,omitempty"`
 	// UpstreamCode is Tencent's ErrorCode when Tencent refused the call.
 	UpstreamCode int `json:"upstreamCode,omitempty"`
+	// UpstreamStatus is the HTTP status Tencent (or a gateway before it)
+	// answered with, when that was the failure.
+	UpstreamStatus int `json:"upstreamStatus,omitempty"`
 	// Retryable tells the UI that trying again later may succeed.
 	Retryable bool `json:"retryable,omitempty"`
 	// LoginURL is set on 401 answers: where the browser should go to sign in.
@@ -37,6 +42,9 @@ func (e *Error) Error() string {
 	msg := e.Code + ": " + e.Message
 	if e.UpstreamCode != 0 {
 		msg += " (Tencent code " + strconv.Itoa(e.UpstreamCode) + ")"
+	}
+	if e.UpstreamStatus != 0 {
+		msg += " (Tencent HTTP " + strconv.Itoa(e.UpstreamStatus) + ")"
 	}
 	return msg
 }

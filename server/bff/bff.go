@@ -36,6 +36,9 @@ type Deps struct {
 	IdPOrigin string
 	// Metrics receives HTTP metrics and serves /metrics; nil makes a fresh set.
 	Metrics *Metrics
+	// SeparateMetrics leaves /metrics off the console's handler (it answers
+	// 404 there): MetricsHandler serves it on a listener of its own.
+	SeparateMetrics bool
 	// Demo is reported by /api/me so the UI shows its DEMO banner.
 	Demo bool
 	// Limits bounds request sizes, handler time and concurrent pulls.
@@ -79,13 +82,21 @@ type App struct {
 	Client *tim.Client
 }
 
+// DefaultQueryTimeout bounds a receipt query: a 10,000-seq pull takes about
+// a second at 200 calls/s, and a hung Tencent is given up on after about
+// two call timeouts (tim.DefaultCallTimeout, one retry), so 15 s answers an
+// operator within the time they will wait, whatever Tencent does.
+const DefaultQueryTimeout = 15 * time.Second
+
 // Limits bounds what one request may cost. Zero values take the defaults.
 type Limits struct {
 	// MaxBodyBytes caps request bodies (default 64 KiB: a 10,000-seq list
 	// as a JSON array is about 60 KB).
 	MaxBodyBytes int64
 	// QueryTimeout is the deadline of a receipt query or CSV export
-	// (default 2 minutes).
+	// (default DefaultQueryTimeout). It bounds a query even when every
+	// Tencent call hangs; what arrived by then is answered as a partial
+	// result.
 	QueryTimeout time.Duration
 	// RequestTimeout is the deadline of every other API request (default 20s).
 	RequestTimeout time.Duration
@@ -99,7 +110,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxBodyBytes = 64 << 10
 	}
 	if l.QueryTimeout <= 0 {
-		l.QueryTimeout = 2 * time.Minute
+		l.QueryTimeout = DefaultQueryTimeout
 	}
 	if l.RequestTimeout <= 0 {
 		l.RequestTimeout = 20 * time.Second
@@ -132,7 +143,7 @@ func NewServer(d Deps) http.Handler {
 	addRoutes(mux, d)
 	var h http.Handler = capturePattern(mux)
 	h = limitBody(d.Limits.MaxBodyBytes, h)
-	h = auth.CrossOrigin(h)
+	h = crossOrigin(d.Logger, d.TrustedProxies, h)
 	h = auth.SecurityHeaders(d.IdPOrigin)(h)
 	h = instrument(d.Metrics, d.Now, h)
 	return h

@@ -11,7 +11,9 @@ import (
 )
 
 // csvHeader names the CSV columns. read_rate is read/(read+unread) with four
-// decimals, empty when the message has no receipt or no members.
+// decimals, empty when the message has no receipt or no members. A seq a
+// partial pull could not fetch has code -2 (api.CodeNotFetched), empty read
+// and unread, and its cause in note.
 var csvHeader = []string{"seq", "read", "unread", "read_rate", "code", "note"}
 
 // writeCSV writes one row per receipt, in the order given. Every cell is a
@@ -27,10 +29,14 @@ func writeCSV(w io.Writer, rs []api.Receipt) error {
 		if r.Code == 0 && r.Read+r.Unread > 0 {
 			rate = strconv.FormatFloat(float64(r.Read)/float64(r.Read+r.Unread), 'f', 4, 64)
 		}
+		read, unread := strconv.Itoa(r.Read), strconv.Itoa(r.Unread)
+		if r.Code == api.CodeNotFetched {
+			read, unread = "", "" // unknown, not zero
+		}
 		row := []string{
 			strconv.FormatUint(uint64(r.Seq), 10),
-			strconv.Itoa(r.Read),
-			strconv.Itoa(r.Unread),
+			read,
+			unread,
 			rate,
 			strconv.Itoa(r.Code),
 			safeCell(r.CodeText),

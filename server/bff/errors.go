@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/timconsole/timconsole/server/api"
 	"github.com/timconsole/timconsole/server/auth"
@@ -27,6 +28,8 @@ var statusByCode = map[string]int{
 	api.ECodeTooMany:      http.StatusTooManyRequests,
 	api.ECodeUpstream:     http.StatusBadGateway,
 	api.ECodeUnavailable:  http.StatusBadGateway,
+	api.ECodeTimeout:      http.StatusGatewayTimeout,
+	api.ECodeThrottled:    http.StatusServiceUnavailable,
 	api.ECodeInternal:     http.StatusInternalServerError,
 	api.ECodeCanceled:     499, // nginx's "client closed request"; nobody reads it but logs and metrics
 }
@@ -79,28 +82,74 @@ func toAPIError(ctx context.Context, err error) (*api.Error, bool) {
 		return errorf(api.ECodeInvalid, "the query was refused before reaching Tencent: %s", err), true
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return errorf(api.ECodeCanceled, "the request was cancelled"), false
-	case errors.As(err, &te) && te.Code > 0 && !te.Transient():
-		return &api.Error{
-			Code:         api.ECodeUpstream,
-			Message:      fmt.Sprintf("Tencent Chat refused the request (code %d): %s", te.Code, te.Explanation()),
-			UpstreamCode: te.Code,
-		}, true
 	case errors.As(err, &te):
-		e := &api.Error{
-			Code:      api.ECodeUnavailable,
-			Message:   "Tencent Chat did not answer successfully, even after retries; try again in a minute",
-			Retryable: true,
-		}
-		if te.Code > 0 {
-			e.UpstreamCode = te.Code
-			e.Message = fmt.Sprintf("Tencent Chat kept failing (code %d: %s), even after retries; try again in a minute", te.Code, te.Explanation())
-		}
-		return e, true
+		return upstreamError(te), true
 	case errors.Is(err, context.DeadlineExceeded):
-		return &api.Error{Code: api.ECodeUnavailable, Message: "Tencent Chat did not answer in time; try again, or ask for fewer seqs", Retryable: true}, true
+		return &api.Error{Code: api.ECodeTimeout, Message: "The query did not finish within its time limit; try again, or ask for fewer seqs", Retryable: true}, true
 	default:
 		return errorf(api.ECodeInternal, "internal error"), true
 	}
+}
+
+// upstreamError names the cause of a failed Tencent call in the operator's
+// words, with the status code that fits it (statusByCode) and the Tencent
+// code or HTTP status it came with.
+func upstreamError(te *tim.Error) *api.Error {
+	e := &api.Error{Code: api.ECodeUnavailable, Retryable: true}
+	switch te.Cause() {
+	case tim.CauseCode:
+		e.UpstreamCode = te.Code
+		switch {
+		case te.Throttled():
+			e.Code = api.ECodeThrottled
+			e.Message = fmt.Sprintf("Tencent is throttling this app's calls (code %d), even after the console backed off; wait a few seconds and try again", te.Code)
+		case te.Transient():
+			e.Message = fmt.Sprintf("Tencent Chat kept failing (code %d: %s), even after retries; try again in a minute", te.Code, te.Explanation())
+		default:
+			e.Code, e.Retryable = api.ECodeUpstream, false
+			e.Message = fmt.Sprintf("Tencent Chat refused the request (code %d): %s", te.Code, te.Explanation())
+		}
+	case tim.CauseTimeout:
+		e.Code = api.ECodeTimeout
+		e.Message = fmt.Sprintf("Tencent did not answer within %s, even on a second try; Tencent may be slow or unreachable, try again in a minute", seconds(te.Timeout))
+	case tim.CauseDeadline:
+		e.Code = api.ECodeTimeout
+		e.Message = "The query did not finish within its time limit; try again, or ask for fewer seqs"
+	case tim.CauseUnreadable:
+		e.Message = "Tencent's answer could not be read (it was not Tencent's JSON, e.g. a proxy's error page); try again, and if it persists check the app's endpoint"
+	case tim.CauseHTTP:
+		e.UpstreamStatus = te.HTTPStatus
+		switch {
+		case te.Throttled():
+			e.Code = api.ECodeThrottled
+			e.Message = fmt.Sprintf("Tencent is throttling this app's calls (HTTP %d); wait a few seconds and try again", te.HTTPStatus)
+		case te.Fatal():
+			e.Code, e.Retryable = api.ECodeUpstream, false
+			e.Message = fmt.Sprintf("Tencent answered HTTP %d: the console's request was refused; check the app's region or endpoint", te.HTTPStatus)
+		default:
+			e.Message = fmt.Sprintf("Tencent answered HTTP %d, even after retries; this is usually temporary, try again in a minute", te.HTTPStatus)
+		}
+	case tim.CauseLimiter:
+		e.Code = api.ECodeTimeout
+		e.Message = "The app's call budget (calls per second, shared by every operator) left no room before the query's time limit; try again or ask for fewer seqs"
+	case tim.CauseRequest:
+		e.Code, e.Retryable = api.ECodeInternal, false
+		e.Message = "internal error"
+	default:
+		e.Message = "Tencent Chat could not be reached (the connection failed), even after retries; check the network, or try again in a minute"
+	}
+	return e
+}
+
+// seconds writes a duration for operators: "5 s", "1.5 s".
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
+}
+
+// notFetchedText is the CodeText of a seq a partial pull could not fetch:
+// the cause in a table cell's length.
+func notFetchedText(te *tim.Error) string {
+	return "Not fetched: " + upstreamError(te).Message + "."
 }
 
 // writeError is the one place that turns an error into an HTTP answer: it

@@ -40,7 +40,10 @@ type auditRecord struct {
 	calls, retries int
 	start          time.Time
 	client         string
-	done           bool
+	// partial marks a pull that kept its results although some batches
+	// failed; the outcome is then "partial".
+	partial bool
+	done    bool
 }
 
 func (q queryDeps) startAudit(r *http.Request, kind string) *auditRecord {
@@ -57,8 +60,11 @@ func (q queryDeps) finish(ctx context.Context, rec *auditRecord, e *api.Error) {
 	}
 	rec.done = true
 	outcome := "ok"
-	if e != nil {
+	switch {
+	case e != nil:
 		outcome = e.Code
+	case rec.partial:
+		outcome = "partial"
 	}
 	attrs := []slog.Attr{
 		slog.String("kind", rec.kind),
@@ -153,11 +159,17 @@ func (q queryDeps) pull(ctx context.Context, rec *auditRecord, app *App, groupID
 	}
 	for i, r := range p.Receipts {
 		res.Results[i] = api.Receipt{Seq: r.Seq, Read: r.Read, Unread: r.Unread, Code: r.Code}
-		if r.Code != 0 {
+		switch {
+		case r.Code == tim.CodeNotFetched:
+			res.Results[i].Code = api.CodeNotFetched
+			res.Results[i].CodeText = notFetchedText(r.Err)
+		case r.Code != 0:
 			res.Results[i].CodeText = tim.Explain(r.Code)
 		}
 	}
 	res.Summary = api.Summarize(res.Results)
+	res.Partial = p.NotFetched > 0
+	rec.partial = res.Partial
 	return res, nil
 }
 

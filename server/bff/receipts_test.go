@@ -3,6 +3,7 @@ package bff_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/timconsole/timconsole/server/api"
 	"github.com/timconsole/timconsole/server/auth"
+	"github.com/timconsole/timconsole/server/tim"
 	"github.com/timconsole/timconsole/server/timemu"
 )
 
@@ -241,30 +243,38 @@ func TestForbiddenApp(t *testing.T) {
 func TestUpstreamFaults(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	// One batch (seqs 1-10), so the faults meet one call and its retries;
-	// the test clients make at most 3 attempts per call.
+	// the test clients make at most 3 attempts per call (a timeout or an
+	// unreadable answer 2) and time a call out after 500 ms. Every fault
+	// given must be used up exactly: no call more, none less.
 	tests := []struct {
-		name          string
-		faults        []timemu.Fault
-		group         string
-		wantStatus    int
-		wantCode      string
-		wantUpstream  int
-		wantRetryable bool
-		wantMessage   string
-		wantRetries   int
+		name           string
+		faults         []timemu.Fault
+		group          string
+		wantStatus     int
+		wantCode       string
+		wantUpstream   int
+		wantHTTP       int
+		wantRetryable  bool
+		wantMessage    string
+		wantRetries    int
+		wantLeftFaults int
 	}{
 		{name: "502 burst survived", faults: []timemu.Fault{{Kind: timemu.FaultHTTP502, Count: 2}}, wantStatus: 200, wantRetries: 2},
-		{name: "502 burst outlasts retries", faults: []timemu.Fault{{Kind: timemu.FaultHTTP502, Count: 3}}, wantStatus: 502, wantCode: api.ECodeUnavailable, wantRetryable: true, wantMessage: "even after retries"},
-		{name: "hang", faults: []timemu.Fault{{Kind: timemu.FaultHang, Count: 3}}, wantStatus: 502, wantCode: api.ECodeUnavailable, wantRetryable: true, wantMessage: "try again"},
-		{name: "malformed JSON", faults: []timemu.Fault{{Kind: timemu.FaultMalformed, Count: 3}}, wantStatus: 502, wantCode: api.ECodeUnavailable, wantRetryable: true},
+		{name: "502 burst outlasts retries", faults: []timemu.Fault{{Kind: timemu.FaultHTTP502, Count: 3}}, wantStatus: 502, wantCode: api.ECodeUnavailable, wantHTTP: 502, wantRetryable: true, wantMessage: "Tencent answered HTTP 502"},
+		{name: "hang: 504 after one retry", faults: []timemu.Fault{{Kind: timemu.FaultHang, Count: 3}}, wantStatus: 504, wantCode: api.ECodeTimeout, wantRetryable: true, wantMessage: "Tencent did not answer within 0.5 s", wantLeftFaults: 1},
+		{name: "malformed JSON: retried once", faults: []timemu.Fault{{Kind: timemu.FaultMalformed, Count: 3}}, wantStatus: 502, wantCode: api.ECodeUnavailable, wantRetryable: true, wantMessage: "Tencent's answer could not be read", wantLeftFaults: 1},
+		{name: "malformed once survived", faults: []timemu.Fault{{Kind: timemu.FaultMalformed, Count: 1}}, wantStatus: 200, wantRetries: 1},
 		{name: "10002 burst survived", faults: []timemu.Fault{{Kind: timemu.FaultCode, Code: 10002, Count: 2}}, wantStatus: 200, wantRetries: 2},
 		{name: "10002 burst outlasts retries", faults: []timemu.Fault{{Kind: timemu.FaultCode, Code: 10002, Count: 3}}, wantStatus: 502, wantCode: api.ECodeUnavailable, wantUpstream: 10002, wantRetryable: true, wantMessage: "internal error"},
+		{name: "throttled", faults: []timemu.Fault{{Kind: timemu.FaultCode, Code: 60007, Count: 3}}, wantStatus: 503, wantCode: api.ECodeThrottled, wantUpstream: 60007, wantRetryable: true, wantMessage: "throttling"},
 		{name: "70001 once: re-signed", faults: []timemu.Fault{{Kind: timemu.FaultCode, Code: 70001, Count: 1}}, wantStatus: 200, wantRetries: 1},
-		{name: "70001 twice", faults: []timemu.Fault{{Kind: timemu.FaultCode, Code: 70001, Count: 2}}, wantStatus: 502, wantCode: api.ECodeUpstream, wantUpstream: 70001, wantMessage: "UserSig expired"},
+		{name: "70001 twice", faults: []timemu.Fault{{Kind: timemu.FaultCode, Code: 70001, Count: 2}}, wantStatus: 502, wantCode: api.ECodeUpstream, wantUpstream: 70001, wantMessage: "again after the console signed a new one"},
+		{name: "70009 fatal: no retry", faults: []timemu.Fault{{Kind: timemu.FaultCode, Code: 70009, Count: 2}}, wantStatus: 502, wantCode: api.ECodeUpstream, wantUpstream: 70009, wantMessage: "secret key", wantLeftFaults: 1},
 		{name: "unknown group", group: "no-such-group", wantStatus: 422, wantCode: api.ECodeUpstream, wantUpstream: 10010, wantMessage: "does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Cleanup(e.emu.ClearFaults)
 			for _, f := range tt.faults {
 				e.emu.Inject(f)
 			}
@@ -273,6 +283,9 @@ func TestUpstreamFaults(t *testing.T) {
 				group = warRoom
 			}
 			status, got, apiErr := e.receipts(alice, req("alpha", group, "1-10"))
+			if left := e.emu.PendingFaults(); left != tt.wantLeftFaults {
+				t.Errorf("%d faulted calls left unused, want %d", left, tt.wantLeftFaults)
+			}
 			if status != tt.wantStatus {
 				t.Fatalf("status = %d (%+v), want %d", status, apiErr, tt.wantStatus)
 			}
@@ -285,8 +298,8 @@ func TestUpstreamFaults(t *testing.T) {
 				}
 				return
 			}
-			if apiErr.Code != tt.wantCode || apiErr.UpstreamCode != tt.wantUpstream || apiErr.Retryable != tt.wantRetryable {
-				t.Errorf("error = %+v, want code %s, upstream %d, retryable %v", apiErr, tt.wantCode, tt.wantUpstream, tt.wantRetryable)
+			if apiErr.Code != tt.wantCode || apiErr.UpstreamCode != tt.wantUpstream || apiErr.UpstreamStatus != tt.wantHTTP || apiErr.Retryable != tt.wantRetryable {
+				t.Errorf("error = %+v, want code %s, upstream %d, HTTP %d, retryable %v", apiErr, tt.wantCode, tt.wantUpstream, tt.wantHTTP, tt.wantRetryable)
 			}
 			if !strings.Contains(apiErr.Message, tt.wantMessage) {
 				t.Errorf("message = %q, want it to contain %q", apiErr.Message, tt.wantMessage)
@@ -300,8 +313,100 @@ func TestUpstreamFaults(t *testing.T) {
 	if !strings.Contains(logs, `"msg":"request failed"`) {
 		t.Error("upstream failures were not logged")
 	}
+	if !strings.Contains(logs, `answer began`) {
+		t.Error("the unreadable answer was not logged with an excerpt")
+	}
 	if strings.Contains(strings.ToLower(logs), "usersig=") || strings.Contains(logs, "alpha-secret-key") {
 		t.Error("the log holds a UserSig or the key")
+	}
+}
+
+// TestPartialPull: a 10,000-seq pull in which one batch fails on every
+// attempt (HTTP 502) answers 200 with the other 9,950 results, the 50 seqs
+// of that batch marked not fetched with their cause, the summary counting
+// them apart, the CSV marking them and the audit outcome "partial". A
+// fatal code on one batch still fails the whole query.
+func TestPartialPull(t *testing.T) {
+	e := newEnv(t, envOptions{emu: timemu.Config{RateLimit: -1}, tim: func(c *tim.Config) {
+		c.RateLimit = 5000
+		c.MaxSeqs = 10000
+	}})
+	const badSeq = 5001 // the batch 5001-5050
+	e.emu.Inject(timemu.Fault{Kind: timemu.FaultHTTP502, Seq: badSeq, Always: true})
+	t.Cleanup(e.emu.ClearFaults)
+
+	status, got, apiErr := e.receipts(alice, req("alpha", allHands, "1-10000"))
+	if status != http.StatusOK {
+		t.Fatalf("status %d (%+v), want 200 with a partial result", status, apiErr)
+	}
+	if !got.Partial || got.Summary.NotFetched != 50 {
+		t.Errorf("partial = %v, notFetched = %d, want true, 50", got.Partial, got.Summary.NotFetched)
+	}
+	if len(got.Results) != 10000 {
+		t.Fatalf("%d results, want 10000", len(got.Results))
+	}
+	truth := e.truth(alphaSDKAppID, allHands, seqRange(1, 10000))
+	var fetched int
+	for i, r := range got.Results {
+		inBad := r.Seq >= badSeq && r.Seq < badSeq+50
+		switch {
+		case inBad && (r.Code != api.CodeNotFetched || !strings.Contains(r.CodeText, "Tencent answered HTTP 502")):
+			t.Errorf("seq %d of the failing batch: %+v, want code %d with the cause", r.Seq, r, api.CodeNotFetched)
+		case !inBad && r != truth[i]:
+			t.Errorf("seq %d: %+v, want %+v", r.Seq, r, truth[i])
+		case !inBad:
+			fetched++
+		}
+	}
+	if fetched != 9950 {
+		t.Errorf("%d seqs fetched, want 9950", fetched)
+	}
+	if got, want := got.NotFetchedSeqs(), seqRange(badSeq, badSeq+49); !slices.Equal(got, want) {
+		t.Errorf("NotFetchedSeqs = %v, want %v", got, want)
+	}
+	if want := api.Summarize(got.Results); got.Summary != want {
+		t.Errorf("summary %+v, want %+v", got.Summary, want)
+	}
+	var audit map[string]any
+	for _, rec := range e.auditRecords() {
+		if rec["kind"] == "receipts" {
+			audit = rec
+		}
+	}
+	if audit["outcome"] != "partial" {
+		t.Errorf("audit record %v, want outcome partial", audit)
+	}
+
+	// The CSV of the same query marks the 50 seqs.
+	resp := e.request(alice, http.MethodGet, api.PathReceiptsCSV+"?app=alpha&groupId="+url.QueryEscape(allHands)+"&seqs=5001-5060", nil)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("CSV status %d: %s", resp.StatusCode, body)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := 0
+	for _, row := range rows[1:] {
+		if row[4] == "-2" {
+			marked++
+			if row[1] != "" || row[2] != "" || !strings.HasPrefix(row[5], "Not fetched") {
+				t.Errorf("CSV row of a not-fetched seq: %q", row)
+			}
+		}
+	}
+	if marked != 50 || len(rows) != 61 {
+		t.Errorf("CSV: %d rows, %d marked not fetched, want 60 rows and 50 marked", len(rows)-1, marked)
+	}
+
+	// A fatal code on one batch fails the whole query.
+	e.emu.ClearFaults()
+	e.emu.Inject(timemu.Fault{Kind: timemu.FaultCode, Code: 10007, Seq: badSeq, Always: true})
+	status, _, apiErr = e.receipts(alice, req("alpha", allHands, "1-10000"))
+	if status != http.StatusBadGateway || apiErr.UpstreamCode != 10007 {
+		t.Errorf("fatal batch: status %d, %+v, want 502 with code 10007", status, apiErr)
 	}
 }
 
@@ -608,6 +713,26 @@ func TestOperations(t *testing.T) {
 	if n := e.emu.TotalCalls(); n != 0 {
 		t.Errorf("a refused request reached the emulator (%d calls)", n)
 	}
+	// ... and each refusal leaves one audit record: route, origin, client.
+	resp = e.request(alice, http.MethodPost, api.PathLogout, nil, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site logout = %d, want 403", resp.StatusCode)
+	}
+	var refusals []map[string]any
+	for _, rec := range e.auditRecords() {
+		if rec["kind"] == "cross_origin" {
+			refusals = append(refusals, rec)
+		}
+	}
+	if len(refusals) != 2 {
+		t.Fatalf("%d cross-origin audit records, want 2: %v", len(refusals), refusals)
+	}
+	if r := refusals[0]; r["route"] != api.PathReceipts || r["method"] != "POST" || r["client"] != "127.0.0.1" || r["outcome"] != api.ECodeForbidden {
+		t.Errorf("audit record %v, want route %s, method POST, client 127.0.0.1, outcome forbidden", r, api.PathReceipts)
+	}
+	if r := refusals[1]; r["route"] != api.PathLogout || r["origin"] != "https://evil.example" || r["secFetchSite"] != "cross-site" {
+		t.Errorf("audit record %v, want route %s with its origin and Sec-Fetch-Site", r, api.PathLogout)
+	}
 
 	if status, _, _ := e.receipts(alice, req("alpha", warRoom, "1-60")); status != 200 {
 		t.Fatalf("query = %d", status)
@@ -618,7 +743,7 @@ func TestOperations(t *testing.T) {
 	}
 	for _, want := range []string{
 		`timconsole_http_requests_total{method="POST",route="POST /api/receipts",status="200"} 1`,
-		`timconsole_http_requests_total{method="POST",route="unmatched",status="403"} 1`,
+		`timconsole_http_requests_total{method="POST",route="unmatched",status="403"} 2`,
 		`timconsole_upstream_calls_total{app="alpha",code="0",command="get_group_msg_receipt"} 2`,
 		`timconsole_upstream_call_duration_seconds_count{app="alpha",command="get_group_msg_receipt"} 2`,
 		`timconsole_limiter_wait_seconds_count{app="alpha"} 2`,

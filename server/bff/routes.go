@@ -1,6 +1,7 @@
 package bff
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -24,7 +25,11 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// Operations.
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(d.Auth, len(d.Apps), d.Checks))
-	mux.Handle("GET /metrics", handleMetrics(d.Metrics, d.Auth.ActiveSessions, d.Checks))
+	if d.SeparateMetrics {
+		mux.Handle("/metrics", handleNotFound(d.Logger)) // served by MetricsHandler only
+	} else {
+		mux.Handle("GET /metrics", handleMetrics(d.Metrics, d.Auth.ActiveSessions, d.Checks))
+	}
 
 	// Sign-in (sso-security.md §3). Logout is POST only; state never
 	// changes on GET.
@@ -44,4 +49,22 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /web/", handleStatic(d.WebDir))
 	mux.Handle("GET /wasm_exec.js", handleWasmExec(d.WebDir, d.AppHandler))
 	mux.Handle("/", d.AppHandler)
+}
+
+// MetricsHandler serves GET /metrics alone, for a listener of its own
+// (server.metrics_addr), so Prometheus can be reached where the console is
+// not; every other path is 404. d is the same Deps as NewServer's, which
+// then leaves /metrics out (Deps.SeparateMetrics).
+func MetricsHandler(d Deps) http.Handler {
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics()
+	}
+	var sessions func(context.Context) int
+	if d.Auth != nil {
+		sessions = d.Auth.ActiveSessions
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", handleMetrics(d.Metrics, sessions, d.Checks))
+	mux.Handle("/", http.NotFoundHandler())
+	return mux
 }
