@@ -124,6 +124,14 @@ type Config struct {
 	// StartupTimeout bounds how long New retries discovery while the provider
 	// is down (default 10s).
 	StartupTimeout time.Duration
+	// ClientAuth is how the client secret goes to the token endpoint:
+	// ClientAuthBasic (HTTP Basic, client_secret_basic) or ClientAuthPost
+	// (form fields, client_secret_post). Empty means the provider's choice:
+	// basic when discovery lists it in token_endpoint_auth_methods_supported
+	// (or lists nothing, the standard's default), else post when listed. A
+	// fixed method means no call is spent finding out and a provider whose
+	// client was switched fails loudly instead of after a retry.
+	ClientAuth string
 	// Now is the clock for sessions, flow age and ID token expiry (default time.Now).
 	Now func() time.Time
 	// Logger receives the audit records (login, denial, logout) and
@@ -205,12 +213,18 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	var meta struct {
-		EndSession string   `json:"end_session_endpoint"`
-		Algs       []string `json:"id_token_signing_alg_values_supported"`
+		EndSession  string   `json:"end_session_endpoint"`
+		Algs        []string `json:"id_token_signing_alg_values_supported"`
+		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("oidc discovery: %v", err)
 	}
+	style, method, err := authStyle(cfg.ClientAuth, meta.AuthMethods)
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info("oidc token endpoint client authentication", slog.String("method", method))
 	a.provider = p
 	a.endSession = meta.EndSession
 	a.verifier = p.Verifier(&oidc.Config{
@@ -218,14 +232,45 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		SupportedSigningAlgs: signingAlgs(meta.Algs),
 		Now:                  cfg.Now,
 	})
+	endpoint := p.Endpoint()
+	endpoint.AuthStyle = style
 	a.oauth = oauth2.Config{
 		ClientID:     cfg.ClientID,
 		ClientSecret: cfg.ClientSecret,
-		Endpoint:     p.Endpoint(),
+		Endpoint:     endpoint,
 		RedirectURL:  cfg.RedirectURL,
 		Scopes:       cfg.Scopes,
 	}
 	return a, nil
+}
+
+// The values of Config.ClientAuth, and the discovery names they stand for.
+const (
+	ClientAuthBasic = "basic" // client_secret_basic
+	ClientAuthPost  = "post"  // client_secret_post
+)
+
+// authStyle picks the token endpoint's client authentication: the
+// configured one, or the provider's from its discovery list. x/oauth2's
+// own AutoDetect is never used: it spends a rejected call on every start
+// against a post-only client and then sticks to its guess for the process.
+func authStyle(configured string, supported []string) (oauth2.AuthStyle, string, error) {
+	switch configured {
+	case ClientAuthBasic:
+		return oauth2.AuthStyleInHeader, "client_secret_basic (configured)", nil
+	case ClientAuthPost:
+		return oauth2.AuthStyleInParams, "client_secret_post (configured)", nil
+	case "":
+	default:
+		return 0, "", fmt.Errorf("client auth %q: want %q or %q", configured, ClientAuthBasic, ClientAuthPost)
+	}
+	switch {
+	case len(supported) == 0, slices.Contains(supported, "client_secret_basic"):
+		return oauth2.AuthStyleInHeader, "client_secret_basic (from discovery)", nil
+	case slices.Contains(supported, "client_secret_post"):
+		return oauth2.AuthStyleInParams, "client_secret_post (from discovery)", nil
+	}
+	return 0, "", fmt.Errorf("oidc discovery: the provider supports neither client_secret_basic nor client_secret_post at its token endpoint (it lists %s); the console authenticates with a client secret", strings.Join(supported, ", "))
 }
 
 func withDefaults(cfg Config) Config {

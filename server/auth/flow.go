@@ -12,10 +12,12 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/sessions"
@@ -311,7 +313,7 @@ func (a *Auth) callback(r *http.Request) (loginResult, string, error) {
 			status: http.StatusUnauthorized, outcome: OutcomeIdPError,
 			title:   "Sign-in was not completed",
 			message: "The identity provider did not sign you in (" + truncate(e, 64) + "). You can try again.",
-			cause:   fmt.Errorf("provider error %q: %s", truncate(e, 64), truncate(q.Get("error_description"), 200)),
+			cause:   fmt.Errorf("provider error %q: %s", truncate(e, 64), a.description(q.Get("error_description"))),
 		}
 	}
 	if !equalSecret(q.Get("state"), state) {
@@ -328,7 +330,7 @@ func (a *Auth) callback(r *http.Request) (loginResult, string, error) {
 	ctx := oidc.ClientContext(r.Context(), a.client)
 	tok, err := a.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return loginResult{}, "", exchangeError(err)
+		return loginResult{}, "", a.exchangeError(err)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
@@ -357,15 +359,17 @@ func (a *Auth) callback(r *http.Request) (loginResult, string, error) {
 	return loginResult{Operator: op, rawIDToken: rawID}, returnTo, nil
 }
 
-// exchangeError classifies a failed code exchange without logging the
-// provider's whole answer.
-func exchangeError(err error) error {
+// exchangeError classifies a failed code exchange. The provider's
+// error_description is kept whole up to maxDescription (the decisive words,
+// such as which client authentication it expected, often come last), with
+// secrets redacted.
+func (a *Auth) exchangeError(err error) error {
 	if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
 		status := 0
 		if re.Response != nil {
 			status = re.Response.StatusCode
 		}
-		return tokenError(fmt.Errorf("code exchange refused: HTTP %d %s %s", status, re.ErrorCode, truncate(re.ErrorDescription, 200)))
+		return tokenError(fmt.Errorf("code exchange refused: HTTP %d %s %s", status, truncate(re.ErrorCode, 64), a.description(re.ErrorDescription)))
 	}
 	if isNetError(err) {
 		return unavailableError(fmt.Errorf("code exchange: %v", err))
@@ -481,6 +485,36 @@ func fillIdentity(id *identity, raw map[string]json.RawMessage, groupsClaim stri
 
 func equalSecret(got, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// maxDescription bounds a provider's error_description in the log.
+const maxDescription = 1024
+
+// secretParam matches secret-bearing parameters a provider may echo.
+var secretParam = regexp.MustCompile(`(?i)(client_secret|code_verifier|code|password|token)=[^&\s"']*`)
+
+// description makes a provider's error_description safe to log: the client
+// secret and secret-bearing parameters redacted, control characters
+// replaced, valid UTF-8, at most maxDescription bytes.
+func (a *Auth) description(s string) string {
+	if a.cfg.ClientSecret != "" {
+		s = strings.ReplaceAll(s, a.cfg.ClientSecret, "[redacted]")
+	}
+	s = secretParam.ReplaceAllString(s, "$1=[redacted]")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	if len(s) > maxDescription {
+		cut := maxDescription
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }
 
 func truncate(s string, n int) string {

@@ -95,6 +95,10 @@ type envOptions struct {
 	userinfoOnly bool     // dev IdP keeps claims out of the ID token
 	audience     []string // dev IdP's aud override
 	configure    func(*auth.Config)
+	// tokenAuthMethod registers the client for one token endpoint method
+	// only; advertised replaces the methods discovery lists.
+	tokenAuthMethod string
+	advertised      []string
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -114,8 +118,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 			RedirectURIs:           []string{e.console.URL + auth.CallbackPath},
 			PostLogoutRedirectURIs: []string{e.console.URL + "/"},
 			IDTokenAudience:        o.audience,
+			TokenAuthMethod:        o.tokenAuthMethod,
 		}},
-		IDTokenClaims: !o.userinfoOnly,
+		IDTokenClaims:    !o.userinfoOnly,
+		TokenAuthMethods: o.advertised,
 	})
 	if err != nil {
 		t.Fatalf("devidp.Start: %v", err)

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 )
@@ -54,6 +55,11 @@ type Client struct {
 	IDTokenAudience []string `json:"-"`
 	// IDTokenLifetime defaults to 5 minutes.
 	IDTokenLifetime time.Duration `json:"-"`
+	// TokenAuthMethod is how this client must authenticate at the token
+	// endpoint: "" (either) or "client_secret_basic" / "client_secret_post"
+	// only. A strict provider (ORY Hydra, say) refuses the other method with
+	// 401 invalid_client, and so does this one.
+	TokenAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
 }
 
 // Fixture is the JSON file the command loads: {"users": [...], "clients": [...]}.
@@ -91,6 +97,10 @@ type Config struct {
 	IDTokenClaims bool
 	// Logger receives one line per login attempt and errors; default discard.
 	Logger *slog.Logger
+	// TokenAuthMethods, when set, replaces token_endpoint_auth_methods_supported
+	// in the discovery document (e.g. only "client_secret_post", as a
+	// post-only provider advertises).
+	TokenAuthMethods []string
 }
 
 // Server is a running provider.
@@ -103,7 +113,12 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 	stop      chan struct{}
+	token     *tokenAuth
 }
+
+// RejectedTokenCalls counts token requests refused because the client used
+// an authentication method it is not registered for.
+func (s *Server) RejectedTokenCalls() int { return int(s.token.rejected.Load()) }
 
 // Start listens on cfg.Addr and serves the provider until ctx is done or Close
 // is called. It refuses any non-loopback address.
@@ -136,7 +151,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if strings.Contains(cfg.IssuerHost, ":") {
 		issuer = fmt.Sprintf("http://[%s]:%d", cfg.IssuerHost, port)
 	}
-	h, err := newHandler(issuer, st, cfg.Logger)
+	tok := &tokenAuth{st: st}
+	h, err := newHandler(issuer, st, cfg.Logger, tok, cfg.TokenAuthMethods)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -152,8 +168,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			IdleTimeout:       60 * time.Second,
 			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 		},
-		done: make(chan struct{}),
-		stop: make(chan struct{}),
+		done:  make(chan struct{}),
+		stop:  make(chan struct{}),
+		token: tok,
 	}
 	go func() {
 		defer close(s.done)
@@ -210,7 +227,7 @@ func isLoopbackHost(host string) bool {
 }
 
 // newHandler wires the op provider and the login form.
-func newHandler(issuer string, st *storage, log *slog.Logger) (http.Handler, error) {
+func newHandler(issuer string, st *storage, log *slog.Logger, tok *tokenAuth, methods []string) (http.Handler, error) {
 	var key [32]byte
 	rand.Read(key[:]) // a new access-token encryption key at every start
 	keyID := rand.Text()
@@ -239,6 +256,10 @@ func newHandler(issuer string, st *storage, log *slog.Logger) (http.Handler, err
 		io.WriteString(w, "signed out\n")
 	})
 	mux.Handle("/", provider)
-	mux.Handle(provider.TokenEndpoint().Relative(), audienceRewriter{st: st, next: provider})
+	tok.next = audienceRewriter{st: st, next: provider}
+	mux.Handle(provider.TokenEndpoint().Relative(), tok)
+	if methods != nil {
+		mux.Handle(oidc.DiscoveryEndpoint, discoveryRewriter{next: provider, methods: methods})
+	}
 	return mux, nil
 }

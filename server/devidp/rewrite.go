@@ -21,11 +21,17 @@ type audienceRewriter struct {
 }
 
 func (a audienceRewriter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	serveRewritten(w, r, a.next, a.rewrite)
+}
+
+// serveRewritten runs next into a recorder and sends its answer with the body
+// of a 200 replaced by rewrite's, when rewrite reports one.
+func serveRewritten(w http.ResponseWriter, r *http.Request, next http.Handler, rewrite func([]byte) ([]byte, bool)) {
 	rec := httptest.NewRecorder()
-	a.next.ServeHTTP(rec, r)
+	next.ServeHTTP(rec, r)
 	body := rec.Body.Bytes()
 	if rec.Code == http.StatusOK {
-		if out, ok := a.rewrite(body); ok {
+		if out, ok := rewrite(body); ok {
 			body = out
 		}
 	}

@@ -87,6 +87,10 @@ func newStorage(users []User, clients []Client, idTokenClaims bool) (*storage, e
 			problems = append(problems, fmt.Sprintf("client %q: duplicate id", c.ID))
 			continue
 		}
+		if m := c.TokenAuthMethod; m != "" && m != string(oidc.AuthMethodBasic) && m != string(oidc.AuthMethodPost) {
+			problems = append(problems, fmt.Sprintf("client %q: token_endpoint_auth_method %q: want client_secret_basic or client_secret_post", c.ID, m))
+			continue
+		}
 		if c.IDTokenLifetime == 0 {
 			c.IDTokenLifetime = defaultIDTokTTL
 		}
@@ -327,6 +331,17 @@ func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, 
 	return &client{c: c, idTokenClaims: s.idTokenClaims}, nil
 }
 
+// tokenAuthMethod is the token endpoint method a client is registered for
+// ("" = either, or an unknown client, which op refuses itself).
+func (s *storage) tokenAuthMethod(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clients[id]; ok {
+		return c.TokenAuthMethod
+	}
+	return ""
+}
+
 // AuthorizeClientIDSecret implements op.Storage, comparing the secret in
 // constant time.
 func (s *storage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
@@ -497,7 +512,12 @@ func (c *client) GetID() string                       { return c.c.ID }
 func (c *client) RedirectURIs() []string              { return slices.Clone(c.c.RedirectURIs) }
 func (c *client) PostLogoutRedirectURIs() []string    { return slices.Clone(c.c.PostLogoutRedirectURIs) }
 func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
-func (c *client) AuthMethod() oidc.AuthMethod         { return oidc.AuthMethodBasic }
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.c.TokenAuthMethod == string(oidc.AuthMethodPost) {
+		return oidc.AuthMethodPost
+	}
+	return oidc.AuthMethodBasic
+}
 func (c *client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
