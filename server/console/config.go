@@ -23,6 +23,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/timconsole/timconsole/server/auth"
+	"github.com/timconsole/timconsole/server/bff"
 	"github.com/timconsole/timconsole/server/redisstore"
 	"github.com/timconsole/timconsole/server/tim"
 )
@@ -52,6 +53,11 @@ type ServerConfig struct {
 	// Addr is host:port. The default is loopback: behind a reverse proxy the
 	// console should not be reachable directly; the container sets 0.0.0.0.
 	Addr string `toml:"addr"`
+	// MetricsAddr, when set (host:port), serves /metrics on a listener of
+	// its own and only there, so Prometheus can reach it on an internal
+	// address while the console's listener is exposed. Empty (the default)
+	// serves /metrics on Addr.
+	MetricsAddr string `toml:"metrics_addr"`
 	// WebDir holds app.wasm, wasm_exec.js and the CSS.
 	WebDir string `toml:"web_dir"`
 	// TrustedProxies are CIDRs (or addresses) of reverse proxies whose
@@ -91,6 +97,10 @@ type OIDCConfig struct {
 	// the discovery retries at start.
 	CallTimeout    Duration `toml:"call_timeout"`
 	StartupTimeout Duration `toml:"startup_timeout"`
+	// ClientAuth is how the client secret goes to the token endpoint:
+	// "basic" (client_secret_basic) or "post" (client_secret_post). Empty
+	// (the default) takes it from the provider's discovery document.
+	ClientAuth string `toml:"client_auth"`
 }
 
 // SessionConfig holds the cookie keys and the session lifetimes.
@@ -238,7 +248,7 @@ func DefaultConfig() Config {
 			IdleTimeout:     dur(auth.DefaultIdleTimeout),
 			AbsoluteTimeout: dur(auth.DefaultAbsoluteTimeout),
 		},
-		Limits: LimitsConfig{MaxBodyBytes: 64 << 10, QueryTimeout: dur(2 * time.Minute), RequestTimeout: dur(20 * time.Second), MaxPullsPerOperator: 2},
+		Limits: LimitsConfig{MaxBodyBytes: 64 << 10, QueryTimeout: dur(bff.DefaultQueryTimeout), RequestTimeout: dur(20 * time.Second), MaxPullsPerOperator: 2},
 		Redis: RedisConfig{
 			KeyPrefix:    redisstore.DefaultKeyPrefix,
 			DialTimeout:  dur(redisstore.DefaultDialTimeout),
@@ -496,6 +506,13 @@ func validate(cfg *Config, p *problems) {
 	if s.WebDir == "" {
 		p.add("server.web_dir is empty")
 	}
+	if s.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(s.MetricsAddr); err != nil {
+			p.add("server.metrics_addr %q: want host:port", s.MetricsAddr)
+		} else if s.MetricsAddr == s.Addr {
+			p.add("server.metrics_addr must differ from server.addr")
+		}
+	}
 	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
 		p.add("server.tls_cert_file and server.tls_key_file go together")
 	}
@@ -546,6 +563,9 @@ func validate(cfg *Config, p *problems) {
 	}
 	if o.CallTimeout.Duration <= 0 || o.StartupTimeout.Duration <= 0 {
 		p.add("oidc.call_timeout and oidc.startup_timeout must be positive")
+	}
+	if !slices.Contains([]string{"", auth.ClientAuthBasic, auth.ClientAuthPost}, o.ClientAuth) {
+		p.add("oidc.client_auth %q: want %s, %s or empty (from discovery)", o.ClientAuth, auth.ClientAuthBasic, auth.ClientAuthPost)
 	}
 
 	if cfg.Session.Keys == "" {

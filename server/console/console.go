@@ -39,7 +39,14 @@ type options struct {
 	observe       func(kind, value string)
 	listener      net.Listener
 	ready         func(url string)
+	metricsReady  func(url string)
 	globalLogging bool
+}
+
+// WithMetricsReady calls fn with the metrics listener's base URL once it
+// accepts requests (only when server.metrics_addr is set).
+func WithMetricsReady(fn func(url string)) Option {
+	return func(o *options) { o.metricsReady = fn }
 }
 
 // WithSecretObserver calls fn with every secret the console holds or mints:
@@ -242,6 +249,7 @@ func serve(ctx context.Context, cfg Config, demo bool, o *options, stderr io.Wri
 		Registry:              registry,
 		CallTimeout:           cfg.OIDC.CallTimeout.Duration,
 		StartupTimeout:        cfg.OIDC.StartupTimeout.Duration,
+		ClientAuth:            cfg.OIDC.ClientAuth,
 		Logger:                logger.With(slog.String("component", "auth")),
 		Hooks:                 auth.Hooks{OnLogin: metrics.OnLogin},
 		WriteError:            bff.ErrorWriter(logger),
@@ -268,7 +276,7 @@ func serve(ctx context.Context, cfg Config, demo bool, o *options, stderr io.Wri
 	if err != nil {
 		return fmt.Errorf("trusted proxies: %v", err)
 	}
-	handler := bff.NewServer(bff.Deps{
+	deps := bff.Deps{
 		Logger:     logger,
 		Auth:       a,
 		Apps:       apps,
@@ -283,9 +291,11 @@ func serve(ctx context.Context, cfg Config, demo bool, o *options, stderr io.Wri
 			RequestTimeout:      cfg.Limits.RequestTimeout.Duration,
 			MaxPullsPerOperator: cfg.Limits.MaxPullsPerOperator,
 		},
-		TrustedProxies: proxies,
-		Checks:         fleetChecks(store, limiters, metrics),
-	})
+		TrustedProxies:  proxies,
+		Checks:          fleetChecks(store, limiters, metrics),
+		SeparateMetrics: cfg.Server.MetricsAddr != "",
+	}
+	handler := bff.NewServer(deps)
 
 	ln := o.listener
 	if ln == nil {
@@ -309,6 +319,34 @@ func serve(ctx context.Context, cfg Config, demo bool, o *options, stderr io.Wri
 		scheme = "https"
 	}
 	url := scheme + "://" + ln.Addr().String()
+
+	// The metrics listener, when configured, serves /metrics only; it is
+	// plain HTTP for a scraper on an internal network.
+	var metricsSrv *http.Server
+	if cfg.Server.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.Server.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on server.metrics_addr: %w", err)
+		}
+		metricsSrv = &http.Server{
+			Handler:           bff.MetricsHandler(deps),
+			ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.Duration,
+			ReadTimeout:       cfg.Server.ReadTimeout.Duration,
+			IdleTimeout:       cfg.Server.IdleTimeout.Duration,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
+		go func() {
+			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("metrics listener", slog.String("err", err.Error()))
+			}
+		}()
+		defer metricsSrv.Close()
+		logger.Info("metrics listening", slog.String("url", "http://"+mln.Addr().String()+"/metrics"))
+		if o.metricsReady != nil {
+			o.metricsReady("http://" + mln.Addr().String())
+		}
+	}
 
 	errc := make(chan error, 1)
 	go func() {

@@ -72,6 +72,8 @@ type fleetOptions struct {
 	headroom float64
 	// messages sizes the generated data set (0: 12,000 in the big group).
 	messages int
+	// env adds or overrides variables of every replica.
+	env env
 }
 
 // startFleet starts Redis, the emulator, the IdP and the replicas, and
@@ -168,6 +170,9 @@ func startFleet(tb testing.TB, o fleetOptions) *fleet {
 			"TIMCONSOLE_OIDC_POST_LOGOUT_REDIRECT_URL": r.URL + "/",
 		}
 		for k, v := range common {
+			e[k] = v
+		}
+		for k, v := range o.env {
 			e[k] = v
 		}
 		r.start(tb, lns[i], e)
