@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 	"github.com/timconsole/timconsole/server/api"
@@ -32,13 +34,17 @@ type console struct {
 	touched bool // the operator pressed Pull once: show every problem
 	recent  []query
 
-	// The pull in flight.
-	pulling    bool
-	pending    query
-	progDone   int
-	progTotal  int
-	pullGen    int
-	pullCancel context.CancelFunc
+	// The pull in flight. pendingCount is its seq count: the query's, or
+	// the failed seqs' when it retries those of a partial result.
+	pulling      bool
+	pending      query
+	pendingCount int
+	progDone     int
+	progTotal    int
+	pullGen      int
+	pullCancel   context.CancelFunc
+	pullStart    time.Time
+	elapsed      time.Duration
 	// forceFresh makes the next navigation pull even when the result is
 	// cached: the operator pressed Pull, they want current numbers.
 	forceFresh bool
@@ -235,7 +241,19 @@ func (c *console) focusFirstProblem(ctx app.Context) {
 }
 
 // startPull runs a query; a newer pull or Cancel supersedes it.
-func (c *console) startPull(q query) {
+func (c *console) startPull(q query) { c.runPull(q, nil) }
+
+// retryFailed pulls again only the seqs the result on screen could not
+// fetch, and merges the answers into it.
+func (c *console) retryFailed() {
+	if c.shown != nil && c.shown.Resp.Partial {
+		c.runPull(c.shown.Query, c.shown)
+	}
+}
+
+// runPull runs query q, or, with base, only base's not-fetched seqs, whose
+// answers then replace theirs in base.
+func (c *console) runPull(q query, base *cachedResult) {
 	c.stopPull()
 	if !c.hasCtx {
 		return
@@ -244,17 +262,28 @@ func (c *console) startPull(q query) {
 	pctx, cancel := context.WithCancel(ctx)
 	c.pullGen++
 	gen := c.pullGen
-	c.pulling, c.pending, c.pullCancel = true, q, cancel
-	c.progDone, c.progTotal = 0, q.Count
-	c.err, c.notice = nil, ""
 	req := api.ReceiptsRequest{App: q.App, GroupID: q.Group, Seqs: api.SeqText(q.Seqs)}
+	count := q.Count
+	if base != nil {
+		failed := base.Resp.NotFetchedSeqs()
+		req.Seqs, count = api.SeqText(api.FormatSeqs(failed)), len(failed)
+	}
+	c.pulling, c.pending, c.pendingCount, c.pullCancel = true, q, count, cancel
+	c.progDone, c.progTotal = 0, count
+	c.pullStart, c.elapsed = time.Now(), 0
+	c.err, c.notice = nil, ""
+	// The elapsed time shows even while Tencent sends no progress. A
+	// browser interval, not a Go ticker: a Go timer running beside go-app's
+	// frame timer delayed its renders by many seconds in headless Chromium.
+	stopClock := c.startClock(ctx, gen)
 	ctx.Async(func() {
 		defer cancel()
+		defer stopClock()
 		progress := func(done, total int) {
 			// The stream counts in its own unit (tim's batches of up to 50
 			// seqs); the label counts seqs, so scale to the query's.
-			if total > 0 && q.Count > 0 {
-				done, total = done*q.Count/total, q.Count
+			if total > 0 && count > 0 {
+				done, total = done*count/total, count
 			}
 			ctx.Dispatch(func(app.Context) {
 				if gen == c.pullGen && c.pulling {
@@ -274,13 +303,67 @@ func (c *console) startPull(q query) {
 				}
 				return
 			}
+			if base != nil {
+				resp = mergeRetry(base.Resp, resp)
+			}
 			r := newResult(q, resp)
 			c.cache.put(q, r)
 			c.show(r)
-			c.recent = pushRecent(c.recent, q, maxRecent)
-			ctx.LocalStorage().Set(storeRecent, c.recent)
+			if base == nil {
+				c.recent = pushRecent(c.recent, q, maxRecent)
+				ctx.LocalStorage().Set(storeRecent, c.recent)
+			}
 		})
 	})
+}
+
+// startClock updates the elapsed time of pull gen once a second until the
+// returned stop is called (from any goroutine).
+func (c *console) startClock(ctx app.Context, gen int) (stop func()) {
+	if !app.IsClient {
+		return func() {}
+	}
+	tick := app.FuncOf(func(app.Value, []app.Value) any {
+		ctx.Dispatch(func(app.Context) {
+			if gen == c.pullGen && c.pulling {
+				c.elapsed = time.Since(c.pullStart)
+			}
+		})
+		return nil
+	})
+	id := app.Window().Call("setInterval", tick, 1000)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			app.Window().Call("clearInterval", id)
+			tick.Release()
+		})
+	}
+}
+
+// mergeRetry puts the answers of a retry of the not-fetched seqs into the
+// partial result they came from: the same seqs in the same order, the
+// retried ones replaced, the summary recomputed by the server's own rule,
+// the upstream cost added up.
+func mergeRetry(base, retry *api.ReceiptsResponse) *api.ReceiptsResponse {
+	bySeq := make(map[uint32]api.Receipt, len(retry.Results))
+	for _, r := range retry.Results {
+		bySeq[r.Seq] = r
+	}
+	out := *base
+	out.Results = make([]api.Receipt, len(base.Results))
+	for i, r := range base.Results {
+		if n, ok := bySeq[r.Seq]; ok && r.Code == api.CodeNotFetched {
+			r = n
+		}
+		out.Results[i] = r
+	}
+	out.Summary = api.Summarize(out.Results)
+	out.Partial = out.Summary.NotFetched > 0
+	out.Upstream.Calls += retry.Upstream.Calls
+	out.Upstream.Retries += retry.Upstream.Retries
+	out.Upstream.ElapsedMS += retry.Upstream.ElapsedMS
+	return &out
 }
 
 // stopPull cancels the pull in flight, if any; its answer is ignored.

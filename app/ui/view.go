@@ -227,9 +227,12 @@ func (c *console) renderStatus() app.UI {
 		}),
 		app.If(c.pulling, func() app.UI {
 			total := max(c.progTotal, 1)
-			label := "Pulling receipts for " + formatInt(c.pending.Count) + " " + plural(c.pending.Count, "seq", "seqs") + "…"
+			label := "Pulling receipts for " + formatInt(c.pendingCount) + " " + plural(c.pendingCount, "seq", "seqs") + "…"
 			if c.progDone > 0 {
 				label = "Pulled " + formatInt(c.progDone) + " of " + formatInt(c.progTotal) + " seqs…"
+			}
+			if s := int(c.elapsed.Seconds()); s > 0 {
+				label += " · " + formatInt(s) + " s elapsed"
 			}
 			return app.Div().ID("progress").Class("card", "progress-card").Role("status").Body(
 				app.Div().Class("progress-text").Body(
@@ -263,10 +266,29 @@ func errorTitle(e *api.Error) string {
 		return "Tencent Cloud Chat refused the request"
 	case api.ECodeUnavailable:
 		return "Tencent Cloud Chat or the console is unreachable"
+	case api.ECodeTimeout:
+		return "Tencent Cloud Chat did not answer in time"
+	case api.ECodeThrottled:
+		return "Tencent Cloud Chat is throttling this app"
 	case api.ECodeTooLarge:
 		return "The query is too large"
 	}
 	return "Something went wrong"
+}
+
+// errorHint says what an operator can do about an upstream failure.
+func errorHint(e *api.Error) string {
+	switch {
+	case e.Code == api.ECodeTimeout:
+		return "Tencent is slow or cannot be reached from the console's server. Try again in a minute; if it keeps happening, check Tencent Cloud's status and the server's network."
+	case e.Code == api.ECodeThrottled:
+		return "Every operator of this app shares Tencent's calls-per-second budget. Wait a few seconds, or ask for fewer seqs."
+	case e.Code == api.ECodeUnavailable && e.UpstreamStatus >= 500:
+		return "Tencent's gateway answered with an error page. This usually clears within a minute."
+	case e.UpstreamCode == 70001 || e.UpstreamCode == 70009 || e.UpstreamCode == 70003:
+		return "The console signs with the app's secret key: ask whoever deploys the console to check it."
+	}
+	return ""
 }
 
 func (c *console) renderError(e *api.Error) app.UI {
@@ -276,8 +298,14 @@ func (c *console) renderError(e *api.Error) app.UI {
 			app.If(e.UpstreamCode != 0, func() app.UI {
 				return app.Span().ID("error-tencent-code").Class("error-code", "mono").Text("Tencent code " + strconv.Itoa(e.UpstreamCode))
 			}),
+			app.If(e.UpstreamStatus != 0, func() app.UI {
+				return app.Span().ID("error-tencent-status").Class("error-code", "mono").Text("Tencent HTTP " + strconv.Itoa(e.UpstreamStatus))
+			}),
 		),
 		app.P().Class("error-message").Text(e.Message),
+		app.If(errorHint(e) != "", func() app.UI {
+			return app.P().ID("error-hint").Class("error-hint", "small").Text(errorHint(e))
+		}),
 		app.If(len(e.Problems) > 0, func() app.UI {
 			return app.Ul().Class("error-problems").Body(
 				app.Range(e.Problems).Slice(func(i int) app.UI {

@@ -42,9 +42,32 @@ func (c *console) renderResults() app.UI {
 			app.A().ID("csv-link").Class("btn", "btn-small").Href(q.csvPath()).
 				Download("receipts-"+safeFileName(q.Group)+".csv").Text("Export CSV"),
 		),
+		app.If(r.Resp.Partial, func() app.UI { return c.renderPartial(r) }),
 		renderTiles(r.Summary),
 		c.renderChart(),
 		c.renderTable(),
+	)
+}
+
+// renderPartial explains a partial result and offers to fetch the rest.
+func (c *console) renderPartial(r *cachedResult) app.UI {
+	n := r.Summary.NotFetched
+	cause := ""
+	for _, x := range r.Resp.Results {
+		if x.Code == api.CodeNotFetched {
+			cause = " " + x.CodeText
+			break
+		}
+	}
+	label := "Retry the " + formatInt(n) + " failed " + plural(n, "seq", "seqs")
+	return app.Div().ID("partial-banner").Class("banner", "banner-warn").Role("status").Body(
+		app.P().Body(
+			app.Strong().Text(formatInt(n)+" of "+formatInt(r.Summary.Messages)+" "+plural(r.Summary.Messages, "seq", "seqs")+" could not be fetched."),
+			app.Span().Text(cause+" The rest of the result is complete."),
+		),
+		app.Button().ID("retry-failed").Type("button").Class("btn", "btn-small").Text(label).
+			Disabled(c.pulling).
+			OnClick(func(ctx app.Context, e app.Event) { c.retryFailed() }),
 	)
 }
 
@@ -79,14 +102,19 @@ func summaryTiles(s api.Summary) []tile {
 	if s.TotalRead+s.TotalUnread > 0 {
 		rate = formatPct(s.ReadRate)
 	}
-	return []tile{
+	tiles := []tile{
 		{Name: "messages", Label: "Messages", Value: formatInt(s.Messages)},
 		{Name: "with-receipt", Label: "With receipt", Value: formatInt(s.WithReceipt)},
 		{Name: "missing", Label: "Missing (10062)", Value: formatInt(s.Missing), Warn: s.Missing > 0},
-		{Name: "total-read", Label: "Total read", Value: formatInt(s.TotalRead)},
-		{Name: "total-unread", Label: "Total unread", Value: formatInt(s.TotalUnread)},
-		{Name: "read-rate", Label: "Read rate", Value: rate},
 	}
+	if s.NotFetched > 0 {
+		tiles = append(tiles, tile{Name: "not-fetched", Label: "Not fetched", Value: formatInt(s.NotFetched), Warn: true})
+	}
+	return append(tiles,
+		tile{Name: "total-read", Label: "Total read", Value: formatInt(s.TotalRead)},
+		tile{Name: "total-unread", Label: "Total unread", Value: formatInt(s.TotalUnread)},
+		tile{Name: "read-rate", Label: "Read rate", Value: rate},
+	)
 }
 
 func renderTiles(s api.Summary) app.UI {
@@ -259,8 +287,12 @@ func (c *console) renderRow(r api.Receipt) app.UI {
 	if r.Code == 0 {
 		status = status.Body(app.Span().Class("status-ok").Text("✓ OK"))
 	} else {
+		mark := "✕ " + strconv.Itoa(r.Code)
+		if r.Code == api.CodeNotFetched {
+			mark = "✕ not fetched"
+		}
 		status = status.Body(
-			app.Span().Class("status-missing").Text("✕ "+strconv.Itoa(r.Code)),
+			app.Span().Class("status-missing").Text(mark),
 			app.Span().Class("status-text").Text(" "+codeText(r)),
 		)
 	}
