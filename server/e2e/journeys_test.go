@@ -433,6 +433,77 @@ func TestErrorJourneys(t *testing.T) {
 		b.screenshot("5-retried")
 	})
 
+	t.Run("hung vendor: elapsed time, and cancel stops the calls", func(t *testing.T) {
+		b := b.in(t)
+		const cmd = "get_group_msg_receipt"
+		s.Emu.Inject(timemu.Fault{Kind: timemu.FaultHang, Always: true, Command: cmd})
+		defer s.Emu.ClearFaults()
+		before, abandoned := s.Emu.Calls(cmd), s.Emu.Abandoned()
+		b.typeInto("group-input", opsGroup)
+		b.typeInto("seqs-input", "1-20")
+		b.click("pull-button")
+		// One batch, hung: its first attempt waits for the 5 s call timeout.
+		b.waitFor("the elapsed time", `/ [0-9]+ s elapsed$/.test((document.querySelector('#progress-label') || {}).textContent || '')`, 10*time.Second)
+		b.screenshot("6-hung-elapsed")
+		b.click("cancel-button")
+		b.waitFor("the cancelled pull", `document.querySelector('#progress') === null && document.querySelector('#notice') !== null`, 10*time.Second)
+		// The BFF closed the hung call at once, and sent no retry.
+		deadline := time.Now().Add(10 * time.Second)
+		for s.Emu.Abandoned() == abandoned && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if s.Emu.Abandoned() == abandoned {
+			t.Error("the hung call was not closed after Cancel")
+		}
+		if n := s.Emu.Calls(cmd) - before; n != 1 {
+			t.Errorf("the emulator saw %d calls, want 1 (cancel before any retry)", n)
+		}
+	})
+
+	t.Run("partial result and retry of the failed seqs", func(t *testing.T) {
+		b := b.in(t)
+		const cmd = "get_group_msg_receipt"
+		// Seqs 1001-1200 are 4 batches; 1101-1150 fails on all 3 attempts.
+		s.Emu.Inject(timemu.Fault{Kind: timemu.FaultHTTP502, Count: 3, Command: cmd, Seq: 1120})
+		totalRead := func(skip func(seq uint32) bool) int {
+			n := 0
+			for seq := uint32(1001); seq <= 1200; seq++ {
+				if read, _, ok := s.Emu.Receipt(sdkAppID, bigGroup, seq); ok && !skip(seq) {
+					n += len(read)
+				}
+			}
+			return n
+		}
+		b.typeInto("group-input", bigGroup)
+		b.typeInto("seqs-input", "1001-1200")
+		b.click("pull-button")
+		b.waitFor("the partial result", `document.querySelector('#partial-banner') !== null && document.querySelector('#progress') === null`, 30*time.Second)
+		b.screenshot("7-partial")
+		if n := b.tile("not-fetched"); n != 50 {
+			t.Errorf("not-fetched tile %d, want 50", n)
+		}
+		if got, want := b.tile("total-read"), totalRead(func(seq uint32) bool { return seq >= 1101 && seq <= 1150 }); got != want {
+			t.Errorf("total-read tile %d, want %d (the fetched 150 seqs)", got, want)
+		}
+		banner := eval[string](b, `document.querySelector('#partial-banner').textContent`)
+		if !strings.Contains(banner, "Tencent answered HTTP 502") || !strings.Contains(banner, "Retry the 50 failed seqs") {
+			t.Errorf("partial banner %q, want the cause and the retry", banner)
+		}
+		before := s.Emu.Calls(cmd)
+		b.click("retry-failed")
+		b.waitFor("the completed result", `document.querySelector('#partial-banner') === null && document.querySelector('#progress') === null && document.querySelector('#summary .tile[data-tile="not-fetched"]') === null`, 30*time.Second)
+		b.screenshot("8-retried-failed-seqs")
+		if n := s.Emu.Calls(cmd) - before; n != 1 {
+			t.Errorf("the retry made %d calls, want 1 (the failed batch only)", n)
+		}
+		if got, want := b.tile("total-read"), totalRead(func(uint32) bool { return false }); got != want {
+			t.Errorf("total-read tile after the retry %d, want %d", got, want)
+		}
+		if n := b.tile("messages"); n != 200 {
+			t.Errorf("messages tile %d, want 200", n)
+		}
+	})
+
 	finish(t, b, s, true)
 }
 
