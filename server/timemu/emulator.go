@@ -40,7 +40,7 @@
 //     Field names are case-sensitive, as Tencent documents: "groupId" is not
 //     GroupId (encoding/json alone would accept it).
 //  10. The command's own checks: GroupId failing the rule of
-//     api.CheckGroupID (1-48 printable ASCII, no spaces): 10015; unknown
+//     validGroupID (1-48 printable ASCII, no spaces; the emulator's own copy): 10015; unknown
 //     group: 10010; missing or invalid parameter: 10004.
 //
 // # Read receipts

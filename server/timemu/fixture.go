@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
-
-	"github.com/timconsole/timconsole/server/api"
 )
 
 // Fixture is seed data: apps with their groups, members and messages. It is
@@ -167,8 +165,8 @@ func (e *Emulator) Load(f *Fixture) error {
 }
 
 func buildGroup(fg FixtureGroup) (*group, error) {
-	if p := api.CheckGroupID(fg.ID); p != nil {
-		return nil, errors.New(p.Message)
+	if !validGroupID(fg.ID) {
+		return nil, fmt.Errorf("group ID %q: want 1 to %d bytes of printable ASCII without spaces", fg.ID, maxGroupIDLen)
 	}
 	typ := canonicalType(fg.Type)
 	if typ == "" {
