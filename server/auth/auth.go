@@ -72,17 +72,17 @@ const (
 	OutcomeInternal         = "internal" // cookie encoding failure, or anything unforeseen
 )
 
-// ErrStoreUnavailable marks every answer auth gives because the session
+// ErrStoreUnavailable is what Config.WriteError gets when the session
 // Registry failed with anything but ErrNotFound (a shared store that is
-// down, a timeout). Sessions fail closed: such a request is refused with 503
-// and the cookie is kept, never treated as "not signed in", which would
-// clear the cookie and send the operator round a login loop. The error
-// passed to Config.WriteError wraps both this and an *api.Error, so the
-// BFF's writer can give it 503 and Retry-After.
+// down, a timeout). Sessions fail closed: such a request is refused and the
+// cookie is kept, never treated as "not signed in", which would clear the
+// cookie and send the operator round a login loop. The BFF answers it with
+// 503 and Retry-After.
 var ErrStoreUnavailable = errors.New("session store unavailable")
 
 // RetryAfter is the Retry-After (in seconds) of the answers refused because
-// of ErrStoreUnavailable: about the time a restarted store needs.
+// of ErrStoreUnavailable, the callback's page and the BFF's 503s alike:
+// about the time a restarted store needs.
 const RetryAfter = 60
 
 // Config is everything the SSO part of the BFF needs. The cmd package fills it
@@ -139,8 +139,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Hooks are optional metrics callbacks.
 	Hooks Hooks
-	// WriteError writes the JSON error answers of RequireOperator (an
-	// *api.Error); nil means a built-in writer.
+	// WriteError answers the requests RequireOperator and HandleLogout
+	// refuse, with ErrNoSession or ErrStoreUnavailable; the BFF's writer
+	// turns them into its JSON errors. Nil means plain-text statuses.
 	WriteError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -161,10 +162,24 @@ type Hooks struct {
 // Operator is the signed-in ops person as the identity provider named them.
 // Groups holds only the groups the Policy mentions, so the session stays small
 // however many groups the IdP sends.
+//
+// It is the one server-side shape of an operator. Its JSON form, with the
+// tags below, is the storage format of a shared session Registry (Redis):
+// version OperatorFormat. Renaming a tag is a format change; older records
+// decode because encoding/json matches names case-insensitively (version 0
+// had no tags: Subject, Email, Name, Groups). The browser sees api.Operator,
+// made by the BFF at its edge.
 type Operator struct {
-	Subject, Email, Name string
-	Groups               []string
+	Version int      `json:"v"`
+	Subject string   `json:"subject"`
+	Email   string   `json:"email,omitempty"`
+	Name    string   `json:"name,omitempty"`
+	Groups  []string `json:"groups,omitempty"`
 }
+
+// OperatorFormat is the version written into an Operator's JSON by
+// Registry implementations that store it (Operator.Version).
+const OperatorFormat = 1
 
 // Auth is the SSO service: handlers for login, callback and logout, the
 // session middleware, and the access policy.
@@ -203,7 +218,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		a.reg = NewMemoryRegistry(cfg.Now)
 	}
 	if a.writeError == nil {
-		a.writeError = writeAPIError
+		a.writeError = writePlainError
 	}
 	a.flowStore = newStore(cfg.SessionKeys, int(FlowTimeout/time.Second))
 	a.sessionStore = newStore(cfg.SessionKeys, int(cfg.AbsoluteTimeout/time.Second))
@@ -484,15 +499,8 @@ func (a *Auth) ActiveSessions(ctx context.Context) int {
 	return n
 }
 
-// MayUseApp applies the Policy's per-app group restrictions: an app without
-// restrictions is open to every operator, otherwise the operator needs one of
-// its groups.
-func (a *Auth) MayUseApp(op Operator, sdkAppID uint64) bool {
-	return a.cfg.Policy.mayUseApp(op, sdkAppID)
-}
-
 // IdPOrigin is the origin ("scheme://host[:port]") the logout form redirects
-// to, for SecurityHeaders' form-action.
+// to, for the CSP's form-action.
 func (a *Auth) IdPOrigin() string {
 	target := a.endSession
 	if target == "" {
@@ -501,16 +509,12 @@ func (a *Auth) IdPOrigin() string {
 	return originOf(target)
 }
 
+// originOf reduces a URL to "scheme://host[:port]"; the BFF's CSP checks
+// what it puts in its header itself.
 func originOf(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+	if err != nil || u.Host == "" {
 		return ""
-	}
-	for _, r := range u.Host {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-:[]", r)
-		if !ok {
-			return "" // keeps CSP syntax out of the header
-		}
 	}
 	return u.Scheme + "://" + u.Host
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/timconsole/timconsole/server/api"
 	"github.com/timconsole/timconsole/server/auth"
 	"github.com/timconsole/timconsole/server/auth/authtest"
+	"github.com/timconsole/timconsole/server/bff"
 )
 
 // Checklist 4: ID tokens that must be refused, each through the real callback.
@@ -179,8 +180,8 @@ func TestChecklist10_EmptyPolicyRefusesToStart(t *testing.T) {
 	if err := (auth.Policy{}).Validate(); err == nil {
 		t.Error("Policy{}.Validate() = nil, want an error")
 	}
-	if err := (auth.Policy{AppGroups: map[uint64][]string{1400000000: {"ops"}}}).Validate(); err == nil {
-		t.Error("a policy with only per-app groups validated; it admits nobody by identity and must be refused")
+	if err := (auth.Policy{KeepGroups: []string{"ops"}}).Validate(); err == nil {
+		t.Error("a policy with only groups to keep (the BFF's per-app groups) validated; it admits nobody by identity and must be refused")
 	}
 	f := newFakeOP(t)
 	_, err := auth.New(t.Context(), auth.Config{
@@ -295,7 +296,7 @@ func TestChecklist14_KeyRotation(t *testing.T) {
 		a, err := auth.New(t.Context(), auth.Config{
 			Issuer: f.srv.URL, ClientID: "console", ClientSecret: "s",
 			RedirectURL: "http://127.0.0.1:1/auth/callback", SessionKeys: keys,
-			Policy: groupPolicy, Registry: reg, Now: clock.Now,
+			Policy: groupPolicy, Registry: reg, Now: clock.Now, WriteError: bff.ErrorWriter(nil),
 		})
 		if err != nil {
 			t.Fatalf("auth.New: %v", err)
@@ -416,14 +417,14 @@ func TestChecklist20_SecurityHeaders(t *testing.T) {
 			t.Errorf("GET %s over plain HTTP sent HSTS", tc.path)
 		}
 	}
-	if got, want := auth.CSP("http://idp.example:9998/some/path"), "form-action 'self' http://idp.example:9998"; !strings.HasSuffix(got, want) {
+	if got, want := bff.CSP("http://idp.example:9998/some/path"), "form-action 'self' http://idp.example:9998"; !strings.HasSuffix(got, want) {
 		t.Errorf("CSP(idp with path) = %q, want suffix %q", got, want)
 	}
-	if got := auth.CSP("http://x.example; script-src *"); strings.Contains(got, "script-src *") {
+	if got := bff.CSP("http://x.example; script-src *"); strings.Contains(got, "script-src *") {
 		t.Errorf("CSP accepted a header injection: %q", got)
 	}
 	// HSTS on TLS.
-	ts := httptest.NewTLSServer(auth.SecurityHeaders("")(http.NotFoundHandler()))
+	ts := httptest.NewTLSServer(bff.Edge(bff.Deps{}, http.NotFoundHandler()))
 	defer ts.Close()
 	resp, err := ts.Client().Get(ts.URL)
 	if err != nil {
@@ -622,7 +623,7 @@ func TestRequireOperatorAnswers401JSON(t *testing.T) {
 			t.Errorf("cookie %v: status %d, want 401", ck, got)
 		}
 	}
-	// A custom error writer receives the *api.Error.
+	// A custom error writer receives auth's error, to answer as it likes.
 	var got error
 	u2 := newUnitEnv(t, func(c *auth.Config) {
 		c.WriteError = func(w http.ResponseWriter, r *http.Request, err error) {
@@ -633,8 +634,8 @@ func TestRequireOperatorAnswers401JSON(t *testing.T) {
 	if status := apiStatusRaw(t, u2.console.URL); status != http.StatusTeapot {
 		t.Errorf("custom WriteError not used: status %d", status)
 	}
-	if e, ok := errors.AsType[*api.Error](got); !ok || e.Code != api.ECodeUnauthorized || e.LoginURL != auth.LoginPath {
-		t.Errorf("WriteError got %#v, want *api.Error unauthorized with LoginURL", got)
+	if !errors.Is(got, auth.ErrNoSession) {
+		t.Errorf("WriteError got %#v, want auth.ErrNoSession", got)
 	}
 }
 
@@ -651,28 +652,6 @@ func apiStatusRaw(t *testing.T, base string) int {
 func TestMemoryRegistry(t *testing.T) {
 	clock := authtest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	authtest.RegistryTests(t, func(t *testing.T) auth.Registry { return auth.NewMemoryRegistry(clock.Now) }, clock.Now, clock.Advance)
-}
-
-func TestMayUseApp(t *testing.T) {
-	u := newUnitEnv(t, func(c *auth.Config) {
-		c.Policy = auth.Policy{Groups: []string{"ops-admins", "ops-readonly"}, AppGroups: map[uint64][]string{1400000001: {"ops-admins"}}}
-	})
-	admin := auth.Operator{Subject: "a", Groups: []string{"ops-admins"}}
-	reader := auth.Operator{Subject: "b", Groups: []string{"ops-readonly"}}
-	for _, tt := range []struct {
-		op   auth.Operator
-		app  uint64
-		want bool
-	}{
-		{admin, 1400000001, true},
-		{reader, 1400000001, false},
-		{admin, 1400000002, true},
-		{reader, 1400000002, true},
-	} {
-		if got := u.auth.MayUseApp(tt.op, tt.app); got != tt.want {
-			t.Errorf("MayUseApp(%v, %d) = %v, want %v", tt.op.Groups, tt.app, got, tt.want)
-		}
-	}
 }
 
 func TestConfigValidationListsEveryProblem(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/timconsole/timconsole/server/auth"
 	"github.com/timconsole/timconsole/server/auth/authtest"
+	"github.com/timconsole/timconsole/server/bff"
 )
 
 // fakeOP is a scripted OpenID provider for ID-token unit tests: discovery,
@@ -265,6 +266,7 @@ func (u *unitEnv) config() auth.Config {
 		Now:                   u.clock.Now,
 		Logger:                slog.New(slog.NewJSONHandler(u.logs, nil)),
 		StartupTimeout:        2 * time.Second,
+		WriteError:            bff.ErrorWriter(nil),
 	}
 }
 

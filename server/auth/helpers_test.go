@@ -21,6 +21,7 @@ import (
 
 	"github.com/timconsole/timconsole/server/auth"
 	"github.com/timconsole/timconsole/server/auth/authtest"
+	"github.com/timconsole/timconsole/server/bff"
 	"github.com/timconsole/timconsole/server/devidp"
 )
 
@@ -144,6 +145,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Registry:              e.reg,
 		Now:                   e.clock.Now,
 		Logger:                slog.New(slog.NewJSONHandler(e.logs, nil)),
+		WriteError:            bff.ErrorWriter(nil),
 		Hooks: auth.Hooks{OnLogin: func(outcome string) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -162,12 +164,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 	return e
 }
 
-// consoleHandler mounts the handlers the way the BFF does.
+// consoleHandler mounts the handlers the way the BFF does: its no-store,
+// security headers, cross-origin protection and error writer.
 func consoleHandler(a *auth.Auth) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /auth/login", auth.NoStore(a.HandleLogin()))
-	mux.Handle("GET /auth/callback", auth.NoStore(a.HandleCallback()))
-	mux.Handle("/auth/logout", auth.NoStore(a.HandleLogout()))
+	mux.Handle("GET /auth/login", bff.NoStore(a.HandleLogin()))
+	mux.Handle("GET /auth/callback", bff.NoStore(a.HandleCallback()))
+	mux.Handle("/auth/logout", bff.NoStore(a.HandleLogout()))
 	api := http.NewServeMux()
 	api.HandleFunc("GET /api/me", func(w http.ResponseWriter, r *http.Request) {
 		op, _ := auth.OperatorFrom(r.Context())
@@ -177,11 +180,11 @@ func consoleHandler(a *auth.Auth) http.Handler {
 	api.HandleFunc("POST /api/mutate", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "mutated")
 	})
-	mux.Handle("/api/", auth.NoStore(auth.CrossOrigin(a.RequireOperator(api))))
+	mux.Handle("/api/", bff.NoStore(a.RequireOperator(api)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "<!doctype html><title>console</title>")
 	})
-	return auth.SecurityHeaders(a.IdPOrigin())(mux)
+	return bff.Edge(bff.Deps{IdPOrigin: a.IdPOrigin()}, mux)
 }
 
 func (e *env) outcomes() []string {

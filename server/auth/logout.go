@@ -17,10 +17,11 @@ import (
 // end_session_endpoint the logout is local only. With "Accept:
 // application/json" the answer is {"redirect": url} for a fetch-based logout.
 //
-// Only POST is accepted, and the handler carries its own
-// CrossOriginProtection, so no page on another origin can log an operator out.
+// Only POST is accepted; the console's CrossOriginProtection (applied once,
+// by the BFF, in front of every route) keeps pages on other origins from
+// logging an operator out.
 func (a *Auth) HandleLogout() http.Handler {
-	return CrossOrigin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			methodNotAllowed(w, "POST")
 			return
@@ -31,12 +32,12 @@ func (a *Auth) HandleLogout() http.Handler {
 			s, err := a.reg.Get(r.Context(), sid)
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				a.log.ErrorContext(r.Context(), "logout: session lookup", "err", err.Error())
-				a.writeError(w, r, errStore)
+				a.writeError(w, r, ErrStoreUnavailable)
 				return
 			}
 			if err := a.reg.Delete(r.Context(), sid); err != nil {
 				a.log.ErrorContext(r.Context(), "logout: delete session", "err", err.Error())
-				a.writeError(w, r, errStore)
+				a.writeError(w, r, ErrStoreUnavailable)
 				return
 			}
 			if err == nil && s.ID != "" {
@@ -61,7 +62,7 @@ func (a *Auth) HandleLogout() http.Handler {
 			return
 		}
 		http.Redirect(w, r, target, http.StatusSeeOther)
-	}))
+	})
 }
 
 // logoutTarget is where the browser goes after a logout: the provider's

@@ -14,7 +14,8 @@ import (
 //	AND (Groups is empty, or the user has at least one listed group)
 //
 // and at least one list must be non-empty: there is no "anyone with an
-// account" mode. AppGroups restricts individual apps further.
+// account" mode. Which apps an operator may use is the BFF's rule, keyed by
+// its own app IDs; auth only keeps the groups it needs (KeepGroups).
 type Policy struct {
 	// Subjects are immutable IdP user IDs: the strongest identifier.
 	Subjects []string
@@ -25,9 +26,9 @@ type Policy struct {
 	Domains []string
 	// Groups, when set, are required in addition to the identity lists.
 	Groups []string
-	// AppGroups maps an SDKAppID to the groups that may query it; apps not
-	// listed are open to every operator.
-	AppGroups map[uint64][]string
+	// KeepGroups are more groups worth keeping in the session besides
+	// Groups: those the BFF's per-app rules check. They admit nobody.
+	KeepGroups []string
 }
 
 // Validate refuses an empty policy and malformed entries, so a typo cannot
@@ -57,10 +58,8 @@ func (p Policy) Validate() error {
 			problems = append(problems, "access policy: empty group name")
 		}
 	}
-	for app, gs := range p.AppGroups {
-		if len(gs) == 0 || slices.Contains(gs, "") {
-			problems = append(problems, fmt.Sprintf("access policy: app %d: list at least one non-empty group", app))
-		}
+	if slices.Contains(p.KeepGroups, "") {
+		problems = append(problems, "access policy: empty group name to keep")
 	}
 	if len(problems) == 0 {
 		return nil
@@ -68,14 +67,11 @@ func (p Policy) Validate() error {
 	return errors.New(strings.Join(problems, "\n  "))
 }
 
-func (p Policy) usesGroups() bool { return len(p.Groups) > 0 || len(p.AppGroups) > 0 }
+func (p Policy) usesGroups() bool { return len(p.Groups) > 0 || len(p.KeepGroups) > 0 }
 
 // knownGroups are the groups worth keeping in a session.
 func (p Policy) knownGroups() []string {
-	gs := slices.Clone(p.Groups)
-	for _, list := range p.AppGroups {
-		gs = append(gs, list...)
-	}
+	gs := append(slices.Clone(p.Groups), p.KeepGroups...)
 	slices.Sort(gs)
 	return slices.Compact(gs)
 }
@@ -144,14 +140,6 @@ func (p Policy) identityMatch(id identity) string {
 	default:
 		return reasonNoIdentityMatch
 	}
-}
-
-func (p Policy) mayUseApp(op Operator, sdkAppID uint64) bool {
-	groups, restricted := p.AppGroups[sdkAppID]
-	if !restricted {
-		return true
-	}
-	return hasAny(op.Groups, groups)
 }
 
 func hasAny(have, want []string) bool {

@@ -59,7 +59,7 @@ func TestPolicyValidate(t *testing.T) {
 		{Domains: []string{"@corp.example"}},
 		{Domains: []string{"*.corp.example"}},
 		{Groups: []string{""}},
-		{Groups: []string{"ops"}, AppGroups: map[uint64][]string{1: {}}},
+		{Groups: []string{"ops"}, KeepGroups: []string{""}},
 	} {
 		if err := p.Validate(); err == nil {
 			t.Errorf("%+v.Validate() = nil, want an error", p)
@@ -69,7 +69,7 @@ func TestPolicyValidate(t *testing.T) {
 		{Subjects: []string{"s"}},
 		{Emails: []string{"a@b.example"}},
 		{Domains: []string{"corp.example"}},
-		{Groups: []string{"ops"}, AppGroups: map[uint64][]string{1: {"ops"}}},
+		{Groups: []string{"ops"}, KeepGroups: []string{"ops-admins"}},
 	} {
 		if err := p.Validate(); err != nil {
 			t.Errorf("%+v.Validate() = %v, want nil", p, err)

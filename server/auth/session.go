@@ -4,22 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
-
-	"github.com/timconsole/timconsole/server/api"
 )
 
-// errNoSession means "not signed in": no cookie, an undecodable cookie (e.g.
+// ErrNoSession means "not signed in": no cookie, an undecodable cookie (e.g.
 // made with a retired key), or an unknown, expired or timed-out session.
-var errNoSession = errors.New("no valid session")
+var ErrNoSession = errors.New("no valid session")
 
 // sidKey is the only value in the session cookie.
 const sidKey = "sid"
@@ -49,12 +45,12 @@ func (a *Auth) sessionID(r *http.Request) string {
 func (a *Auth) loadSession(r *http.Request) (Session, error) {
 	sid := a.sessionID(r)
 	if sid == "" {
-		return Session{}, errNoSession
+		return Session{}, ErrNoSession
 	}
 	ctx := r.Context()
 	s, err := a.reg.Get(ctx, sid)
 	if errors.Is(err, ErrNotFound) {
-		return Session{}, errNoSession
+		return Session{}, ErrNoSession
 	}
 	if err != nil {
 		return Session{}, storeError(err)
@@ -64,12 +60,12 @@ func (a *Auth) loadSession(r *http.Request) (Session, error) {
 		if err := a.reg.Delete(ctx, sid); err != nil {
 			return Session{}, storeError(err)
 		}
-		return Session{}, errNoSession
+		return Session{}, ErrNoSession
 	}
 	s.LastSeen, s.Expires = now, a.expires(s.Created, now)
 	if err := a.reg.Touch(ctx, sid, s.LastSeen, s.Expires); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return Session{}, errNoSession
+			return Session{}, ErrNoSession
 		}
 		return Session{}, storeError(err)
 	}
@@ -145,56 +141,36 @@ func OperatorFrom(ctx context.Context) (Operator, bool) {
 func (a *Auth) RequireOperator(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := a.loadSession(r)
-		if errors.Is(err, errNoSession) {
+		if errors.Is(err, ErrNoSession) {
 			if _, cerr := r.Cookie(SessionCookieName); cerr == nil {
 				deleteCookie(w, SessionCookieName)
 			}
-			a.writeError(w, r, &api.Error{
-				Code:     api.ECodeUnauthorized,
-				Message:  "Please sign in.",
-				LoginURL: LoginPath,
-			})
+			a.writeError(w, r, ErrNoSession)
 			return
 		}
 		if err != nil {
 			// Fail closed and keep the cookie: the session may well be
 			// alive once the store is back.
 			a.log.ErrorContext(r.Context(), "session lookup", "err", err.Error())
-			a.writeError(w, r, errStore)
+			a.writeError(w, r, ErrStoreUnavailable)
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), operatorKey{}, s.Operator)))
 	})
 }
 
-// statusOf maps api error codes to HTTP statuses for the built-in writer.
-var statusOf = map[string]int{
-	api.ECodeInvalid:      http.StatusBadRequest,
-	api.ECodeUnauthorized: http.StatusUnauthorized,
-	api.ECodeForbidden:    http.StatusForbidden,
-	api.ECodeNotFound:     http.StatusNotFound,
-	api.ECodeBadMethod:    http.StatusMethodNotAllowed,
-	api.ECodeUnavailable:  http.StatusServiceUnavailable,
-	api.ECodeInternal:     http.StatusInternalServerError,
-}
-
-// writeAPIError is the built-in Config.WriteError: JSON *api.Error, status
-// from its code.
-func writeAPIError(w http.ResponseWriter, _ *http.Request, err error) {
-	e, ok := errors.AsType[*api.Error](err)
-	if !ok {
-		e = &api.Error{Code: api.ECodeInternal, Message: "Internal error."}
+// writePlainError is the built-in Config.WriteError: a plain-text status
+// line, 401 for ErrNoSession and 503 for ErrStoreUnavailable. The console
+// passes the BFF's writer instead, which owns the JSON shape and the
+// statuses of every answer.
+func writePlainError(w http.ResponseWriter, _ *http.Request, err error) {
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrNoSession):
+		status = http.StatusUnauthorized
+	case errors.Is(err, ErrStoreUnavailable):
+		status = http.StatusServiceUnavailable
 	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	if errors.Is(err, ErrStoreUnavailable) {
-		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
-	}
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(e)
+	http.Error(w, http.StatusText(status), status)
 }

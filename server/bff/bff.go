@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/timconsole/timconsole/server/auth"
@@ -80,6 +81,23 @@ type App struct {
 	// "custom" for a base URL).
 	Region string
 	Client *tim.Client
+	// AllowedGroups, when set, are the operator groups that may use the app
+	// (on top of the sign-in policy); empty means every operator.
+	AllowedGroups []string
+}
+
+// mayUse is the per-app access rule: an app without AllowedGroups is open
+// to every signed-in operator; otherwise the operator needs one of them.
+func (a *App) mayUse(op auth.Operator) bool {
+	if len(a.AllowedGroups) == 0 {
+		return true
+	}
+	for _, g := range op.Groups {
+		if slices.Contains(a.AllowedGroups, g) {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultQueryTimeout bounds a receipt query: a 10,000-seq pull takes about
@@ -121,12 +139,15 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// discardLogger is the logger of a Deps without one.
+var discardLogger = slog.New(slog.DiscardHandler)
+
 // NewServer builds the console's HTTP handler: every route of routes.go,
 // wrapped in the middleware every response needs (metrics, security
 // headers, cross-origin protection, body limits).
 func NewServer(d Deps) http.Handler {
 	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
+		d.Logger = discardLogger
 	}
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics()
@@ -143,8 +164,7 @@ func NewServer(d Deps) http.Handler {
 	addRoutes(mux, d)
 	var h http.Handler = capturePattern(mux)
 	h = limitBody(d.Limits.MaxBodyBytes, h)
-	h = crossOrigin(d.Logger, d.TrustedProxies, h)
-	h = auth.SecurityHeaders(d.IdPOrigin)(h)
+	h = Edge(d, h)
 	h = instrument(d.Metrics, d.Now, h)
 	return h
 }

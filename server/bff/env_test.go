@@ -115,8 +115,8 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		RedirectURL:  "http://127.0.0.1:1/auth/callback",
 		SessionKeys:  []auth.KeyPair{{Hash: randomBytes(64), Block: randomBytes(32)}},
 		Policy: auth.Policy{
-			Groups:    devidp.DemoAllowedGroups,
-			AppGroups: map[uint64][]string{betaSDKAppID: {devidp.GroupOpsAdmins}},
+			Groups:     devidp.DemoAllowedGroups,
+			KeepGroups: []string{devidp.GroupOpsAdmins},
 		},
 		Registry:   o.registry,
 		Logger:     logger,
@@ -154,7 +154,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		Auth:   a,
 		Apps: []bff.App{
 			{ID: "alpha", Name: "Alpha", Region: "custom", Client: alpha},
-			{ID: "beta", Name: "Beta", Region: "custom", Client: newClient("beta", betaSDKAppID, "beta-secret-key")},
+			{ID: "beta", Name: "Beta", Region: "custom", Client: newClient("beta", betaSDKAppID, "beta-secret-key"), AllowedGroups: []string{devidp.GroupOpsAdmins}},
 		},
 		AppHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
@@ -266,7 +266,7 @@ func (e *testEnv) truth(sdkAppID uint64, groupID string, seqs []uint32) []api.Re
 	for i, s := range seqs {
 		read, unread, ok := e.emu.Receipt(sdkAppID, groupID, s)
 		if !ok {
-			out[i] = api.Receipt{Seq: s, Code: 10062, CodeText: tim.Explain(10062)}
+			out[i] = api.Receipt{Seq: s, Code: 10062, CodeText: bff.Explain(10062)}
 			continue
 		}
 		out[i] = api.Receipt{Seq: s, Read: len(read), Unread: len(unread)}

@@ -70,6 +70,11 @@ func toAPIError(ctx context.Context, err error) (*api.Error, bool) {
 		mbe *http.MaxBytesError
 	)
 	switch {
+	case errors.Is(err, auth.ErrNoSession):
+		return &api.Error{Code: api.ECodeUnauthorized, Message: "Please sign in.", LoginURL: api.PathLogin}, false
+	case errors.Is(err, auth.ErrStoreUnavailable):
+		// auth has logged the cause already.
+		return &api.Error{Code: api.ECodeUnavailable, Message: "The session store is unavailable; try again in a minute.", Retryable: true}, false
 	case errors.As(err, &ae):
 		c := *ae
 		return &c, c.Code == api.ECodeInternal || c.Code == api.ECodeUpstream || c.Code == api.ECodeUnavailable
@@ -104,10 +109,10 @@ func upstreamError(te *tim.Error) *api.Error {
 			e.Code = api.ECodeThrottled
 			e.Message = fmt.Sprintf("Tencent is throttling this app's calls (code %d), even after the console backed off; wait a few seconds and try again", te.Code)
 		case te.Transient():
-			e.Message = fmt.Sprintf("Tencent Chat kept failing (code %d: %s), even after retries; try again in a minute", te.Code, te.Explanation())
+			e.Message = fmt.Sprintf("Tencent Chat kept failing (code %d: %s), even after retries; try again in a minute", te.Code, Explain(te.Code))
 		default:
 			e.Code, e.Retryable = api.ECodeUpstream, false
-			e.Message = fmt.Sprintf("Tencent Chat refused the request (code %d): %s", te.Code, te.Explanation())
+			e.Message = fmt.Sprintf("Tencent Chat refused the request (code %d): %s", te.Code, Explain(te.Code))
 		}
 	case tim.CauseTimeout:
 		e.Code = api.ECodeTimeout
@@ -162,8 +167,8 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	h := w.Header()
 	if errors.Is(err, auth.ErrStoreUnavailable) {
 		// The console's own session store, not Tencent: 503, and a hint
-		// when to come back. auth has logged the cause already.
-		status, logIt = http.StatusServiceUnavailable, false
+		// when to come back.
+		status = http.StatusServiceUnavailable
 		h.Set("Retry-After", strconv.Itoa(auth.RetryAfter))
 	}
 	if logIt {
@@ -194,8 +199,8 @@ func logFailure(r *http.Request, logger *slog.Logger, e *api.Error, status int, 
 }
 
 // ErrorWriter returns the BFF's error writer for packages that answer on the
-// BFF's behalf (auth's 401 and 403 answers), so every error the browser sees
-// has one shape and one status table.
+// BFF's behalf (auth's refusals: auth.ErrNoSession, auth.ErrStoreUnavailable),
+// so every error the browser sees has one shape and one status table.
 func ErrorWriter(logger *slog.Logger) func(w http.ResponseWriter, r *http.Request, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

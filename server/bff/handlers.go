@@ -44,7 +44,7 @@ func handleMe(logger *slog.Logger, apps *appSet, a *auth.Auth, demo bool) http.H
 		}
 		for i := range apps.list {
 			app := &apps.list[i]
-			if !a.MayUseApp(op, app.Client.SDKAppID()) {
+			if !app.mayUse(op) {
 				continue
 			}
 			me.Apps = append(me.Apps, toAPIApp(app))

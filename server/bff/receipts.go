@@ -138,7 +138,7 @@ func (q queryDeps) checkApp(op auth.Operator, rec *auditRecord, appID string) (*
 		return nil, nil
 	}
 	rec.sdkAppID = app.Client.SDKAppID()
-	if !q.auth.MayUseApp(op, app.Client.SDKAppID()) {
+	if !app.mayUse(op) {
 		return nil, errorf(api.ECodeForbidden, "you are not allowed to query app %q", app.ID)
 	}
 	return app, nil
@@ -164,7 +164,7 @@ func (q queryDeps) pull(ctx context.Context, rec *auditRecord, app *App, groupID
 			res.Results[i].Code = api.CodeNotFetched
 			res.Results[i].CodeText = notFetchedText(r.Err)
 		case r.Code != 0:
-			res.Results[i].CodeText = tim.Explain(r.Code)
+			res.Results[i].CodeText = Explain(r.Code)
 		}
 	}
 	res.Summary = api.Summarize(res.Results)

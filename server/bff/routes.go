@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/timconsole/timconsole/server/api"
-	"github.com/timconsole/timconsole/server/auth"
 )
 
 // addRoutes is the console's whole HTTP surface on one screen.
@@ -18,7 +17,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// signedIn wraps an /api/* handler: a session is required, the answer is
 	// never cached, and the handler has a deadline.
 	signedIn := func(timeout time.Duration, h http.Handler) http.Handler {
-		return auth.NoStore(d.Auth.RequireOperator(withDeadline(timeout, h)))
+		return NoStore(d.Auth.RequireOperator(withDeadline(timeout, h)))
 	}
 	long, short := d.Limits.QueryTimeout, d.Limits.RequestTimeout
 
@@ -33,10 +32,10 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 
 	// Sign-in (sso-security.md §3). Logout is POST only; state never
 	// changes on GET.
-	mux.Handle("GET "+api.PathLogin, auth.NoStore(d.Auth.HandleLogin()))
-	mux.Handle("GET /auth/callback", auth.NoStore(d.Auth.HandleCallback()))
-	mux.Handle("POST "+api.PathLogout, auth.NoStore(d.Auth.HandleLogout()))
-	mux.Handle("/auth/", auth.NoStore(handleNotFound(d.Logger)))
+	mux.Handle("GET "+api.PathLogin, NoStore(d.Auth.HandleLogin()))
+	mux.Handle("GET /auth/callback", NoStore(d.Auth.HandleCallback()))
+	mux.Handle("POST "+api.PathLogout, NoStore(d.Auth.HandleLogout()))
+	mux.Handle("/auth/", NoStore(handleNotFound(d.Logger)))
 
 	// The browser <-> BFF contract (server/api).
 	mux.Handle("GET "+api.PathMe, signedIn(short, handleMe(d.Logger, apps, d.Auth, d.Demo)))

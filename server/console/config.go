@@ -845,7 +845,8 @@ func decodeKey(s string) ([]byte, error) {
 	return nil, errors.New("not base64")
 }
 
-// policyOf builds the access policy; per-app groups are keyed by SDKAppID.
+// policyOf builds the sign-in policy. The apps' allowed_groups are the
+// BFF's rule (bff.App.AllowedGroups); the session only has to keep them.
 func policyOf(cfg *Config) auth.Policy {
 	pol := auth.Policy{
 		Subjects: cfg.Access.Subjects,
@@ -854,12 +855,7 @@ func policyOf(cfg *Config) auth.Policy {
 		Groups:   cfg.Access.Groups,
 	}
 	for _, a := range cfg.Apps {
-		if len(a.AllowedGroups) > 0 {
-			if pol.AppGroups == nil {
-				pol.AppGroups = map[uint64][]string{}
-			}
-			pol.AppGroups[a.SDKAppID] = a.AllowedGroups
-		}
+		pol.KeepGroups = append(pol.KeepGroups, a.AllowedGroups...)
 	}
 	return pol
 }

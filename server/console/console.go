@@ -433,7 +433,7 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.S
 		if ac.BaseURL != "" {
 			region = "custom"
 		}
-		apps = append(apps, bff.App{ID: id, Name: ac.Name, Region: region, Client: c})
+		apps = append(apps, bff.App{ID: id, Name: ac.Name, Region: region, Client: c, AllowedGroups: ac.AllowedGroups})
 	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)

@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/timconsole/timconsole/server/bff"
-	"github.com/timconsole/timconsole/server/tim"
 	"github.com/timconsole/timconsole/server/timemu"
 )
 
@@ -385,7 +384,7 @@ func TestErrorJourneys(t *testing.T) {
 		if got := eval[string](b, `(document.querySelector('#error-tencent-code') || {}).textContent || ''`); !strings.Contains(got, "10010") {
 			t.Errorf("Tencent code shown %q, want 10010", got)
 		}
-		if got, want := eval[string](b, `document.querySelector('#error-box').textContent`), tim.Explain(10010); !strings.Contains(got, want) {
+		if got, want := eval[string](b, `document.querySelector('#error-box').textContent`), bff.Explain(10010); !strings.Contains(got, want) {
 			t.Errorf("error box %q lacks the 10010 explanation %q", got, want)
 		}
 	})

@@ -75,7 +75,9 @@ func usText(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
 
 // Put implements auth.Registry.
 func (r *Registry) Put(ctx context.Context, s auth.Session) error {
-	op, err := json.Marshal(s.Operator)
+	rec := s.Operator
+	rec.Version = auth.OperatorFormat
+	op, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("redis put: encode operator: %v", err)
 	}
@@ -133,7 +135,10 @@ func decodeSession(m map[string]string) (auth.Session, error) {
 	var errs []error
 	if err := json.Unmarshal([]byte(m[fieldOperator]), &s.Operator); err != nil {
 		errs = append(errs, fmt.Errorf("operator: %v", err))
+	} else if s.Operator.Version > auth.OperatorFormat {
+		errs = append(errs, fmt.Errorf("operator: format %d is newer than this console's %d", s.Operator.Version, auth.OperatorFormat))
 	}
+	s.Operator.Version = 0 // a storage detail, not part of the operator
 	s.IDToken = m[fieldIDToken]
 	for _, f := range []struct {
 		name string

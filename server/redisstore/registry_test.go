@@ -320,3 +320,51 @@ func TestRegistry_CanceledContext(t *testing.T) {
 		t.Errorf("Get(canceled ctx) = %v, want context.Canceled and not ErrUnavailable", err)
 	}
 }
+
+// TestRegistry_OperatorFormat pins the stored operator's JSON: explicit,
+// versioned field names, not Go's; and a record of the untagged version 0
+// still reads back the same operator.
+func TestRegistry_OperatorFormat(t *testing.T) {
+	srv := mustStartRedis(t)
+	cfg := storeConfig(srv)
+	cfg.KeyPrefix = uniquePrefix()
+	reg := mustNew(t, cfg).Registry()
+	ctx := context.Background()
+	id := randomID(t)
+	s := testSession(id, time.Now(), time.Hour)
+	if err := reg.Put(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	rdb := srv.Client(t)
+	keys, err := rdb.Keys(ctx, cfg.KeyPrefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key string
+	for _, k := range keys {
+		if rdb.Type(ctx, k).Val() == "hash" {
+			key = k
+		}
+	}
+	if key == "" {
+		t.Fatalf("no session hash among %q", keys)
+	}
+	const want = `{"v":1,"subject":"sub-1","email":"op@corp.example","name":"Op","groups":["ops-admins"]}`
+	if got := rdb.HGet(ctx, key, "op").Val(); got != want {
+		t.Errorf("stored operator %s, want %s", got, want)
+	}
+	// Version 0, as replicas before the tags wrote it.
+	rdb.HSet(ctx, key, "op", `{"Subject":"sub-1","Email":"op@corp.example","Name":"Op","Groups":["ops-admins"]}`)
+	got, err := reg.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Operator.Subject != s.Operator.Subject || got.Operator.Email != s.Operator.Email || got.Operator.Name != s.Operator.Name || strings.Join(got.Operator.Groups, ",") != "ops-admins" || got.Operator.Version != 0 {
+		t.Errorf("version-0 record read back as %+v, want %+v", got.Operator, s.Operator)
+	}
+	// A format from a newer console is refused, not misread.
+	rdb.HSet(ctx, key, "op", `{"v":2,"subject":"sub-1"}`)
+	if _, err := reg.Get(ctx, id); err == nil {
+		t.Error("a version-2 record was accepted")
+	}
+}
