@@ -193,6 +193,3 @@ type MembersResponse struct {
 	Cursor  string   `json:"cursor"`
 	Done    bool     `json:"done"`
 }
-
-// MaxMembersLimit is the largest page the vendor returns.
-const MaxMembersLimit = 200

@@ -49,7 +49,7 @@ const (
 const (
 	DefaultIdleTimeout     = time.Hour
 	DefaultAbsoluteTimeout = 12 * time.Hour
-	DefaultStartupTimeout  = 10 * time.Second
+	DefaultStartupTimeout  = 30 * time.Second
 	DefaultCallTimeout     = 10 * time.Second
 	DefaultGroupsClaim     = "groups"
 	// FlowTimeout bounds how long a login may take between /auth/login and the
@@ -122,7 +122,8 @@ type Config struct {
 	// CallTimeout bounds each provider call when HTTPClient is nil (default 10s).
 	CallTimeout time.Duration
 	// StartupTimeout bounds how long New retries discovery while the provider
-	// is down (default 10s).
+	// is down (default 30s: a provider restarting with the console, as in a
+	// compose file or a cold cluster, is often that slow).
 	StartupTimeout time.Duration
 	// ClientAuth is how the client secret goes to the token endpoint:
 	// ClientAuthBasic (HTTP Basic, client_secret_basic) or ClientAuthPost
@@ -149,6 +150,22 @@ type Config struct {
 // Block (16, 24 or 32 bytes, AES) encrypts. Both are required: the cookie
 // content must be unreadable as well as unforgeable.
 type KeyPair struct{ Hash, Block []byte }
+
+// Check is the one rule for a key pair's lengths: the hash key 32 or 64
+// bytes (HMAC-SHA256), the block key 16, 24 or 32 (AES-128/192/256).
+func (k KeyPair) Check() error {
+	var problems []string
+	if n := len(k.Hash); n != 32 && n != 64 {
+		problems = append(problems, fmt.Sprintf("hash key must be 32 or 64 bytes, got %d", n))
+	}
+	if n := len(k.Block); n != 16 && n != 24 && n != 32 {
+		problems = append(problems, fmt.Sprintf("block key must be 16, 24 or 32 bytes, got %d", n))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
 
 // Hooks let the BFF count login outcomes without this package importing a
 // metrics library.
@@ -352,11 +369,8 @@ func (cfg Config) validate() error {
 		add("at least one session key pair is required")
 	}
 	for i, k := range cfg.SessionKeys {
-		if n := len(k.Hash); n != 32 && n != 64 {
-			add("session key pair %d: hash key must be 32 or 64 bytes, got %d", i+1, n)
-		}
-		if n := len(k.Block); n != 16 && n != 24 && n != 32 {
-			add("session key pair %d: block key must be 16, 24 or 32 bytes, got %d", i+1, n)
+		if err := k.Check(); err != nil {
+			add("session key pair %d: %v", i+1, err)
 		}
 	}
 	if cfg.IdleTimeout < 0 || cfg.AbsoluteTimeout < 0 || cfg.StartupTimeout < 0 || cfg.CallTimeout < 0 {

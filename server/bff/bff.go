@@ -106,6 +106,16 @@ func (a *App) mayUse(op auth.Operator) bool {
 // operator within the time they will wait, whatever Tencent does.
 const DefaultQueryTimeout = 15 * time.Second
 
+// The other defaults of Limits.
+const (
+	// DefaultMaxBodyBytes fits a 10,000-seq list as a JSON array (~60 KB).
+	DefaultMaxBodyBytes = 64 << 10
+	// DefaultRequestTimeout bounds every API request but the queries.
+	DefaultRequestTimeout = 20 * time.Second
+	// DefaultMaxPullsPerOperator bounds one operator's concurrent queries.
+	DefaultMaxPullsPerOperator = 2
+)
+
 // Limits bounds what one request may cost. Zero values take the defaults.
 type Limits struct {
 	// MaxBodyBytes caps request bodies (default 64 KiB: a 10,000-seq list
@@ -125,16 +135,16 @@ type Limits struct {
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxBodyBytes <= 0 {
-		l.MaxBodyBytes = 64 << 10
+		l.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if l.QueryTimeout <= 0 {
 		l.QueryTimeout = DefaultQueryTimeout
 	}
 	if l.RequestTimeout <= 0 {
-		l.RequestTimeout = 20 * time.Second
+		l.RequestTimeout = DefaultRequestTimeout
 	}
 	if l.MaxPullsPerOperator <= 0 {
-		l.MaxPullsPerOperator = 2
+		l.MaxPullsPerOperator = DefaultMaxPullsPerOperator
 	}
 	return l
 }

@@ -110,7 +110,7 @@ func boolGauge(b bool) float64 {
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // TimHooks returns the tim client hooks that feed the upstream metrics of
-// one app. Wiring may chain its own hooks (OnSign) on the result.
+// one app.
 func (m *Metrics) TimHooks(appID string) tim.Hooks {
 	return tim.Hooks{
 		OnCall: func(command string, code int, d time.Duration) {

@@ -290,25 +290,7 @@ func TestGroupMsgReceiptsDecode(t *testing.T) {
 			if te.Code != tt.wantCode || te.Command != tim.CmdGroupMsgReceipt {
 				t.Errorf("error = %+v, want code %d from %s", te, tt.wantCode, tim.CmdGroupMsgReceipt)
 			}
-			if te.Explanation() == "" {
-				t.Error("empty Explanation")
-			}
 		})
-	}
-}
-
-func TestExplain(t *testing.T) {
-	for _, code := range []int{10062, 70001, 60007, 10010, 10059, 70009} {
-		if s := tim.Explain(code); s == "" || strings.Contains(s, "see Tencent's error code list") {
-			t.Errorf("Explain(%d) = %q, want a specific text", code, s)
-		}
-	}
-	if s := tim.Explain(12345); !strings.Contains(s, "12345") {
-		t.Errorf("Explain(12345) = %q, want the code in it", s)
-	}
-	e := &tim.Error{Command: "x", HTTPStatus: 502}
-	if s := e.Explanation(); !strings.Contains(s, "HTTP 502") {
-		t.Errorf("Explanation of HTTP 502 = %q, want the status named", s)
 	}
 }
 
@@ -422,14 +404,12 @@ func TestResign(t *testing.T) {
 				}
 				return ok(receiptsAnswer(t, r))
 			})
-			var signs atomic.Int32
-			c := mustClient(t, f.URL, func(c *tim.Config) {
-				c.Hooks.OnSign = func(string) { signs.Add(1) }
-			})
+			c := mustClient(t, f.URL, nil)
+			signs := tim.CountSigns(c)
 			if _, err := c.GroupMsgReceipts(context.Background(), "g", []uint32{1}); err != nil {
 				t.Fatalf("GroupMsgReceipts = %v, want success after re-signing", err)
 			}
-			if got, want := signs.Load(), int32(2); got != want {
+			if got, want := signs(), 2; got != want {
 				t.Errorf("%d sigs minted, want %d", got, want)
 			}
 			if got, want := len(f.Requests()), 2; got != want {
@@ -509,9 +489,6 @@ func TestFailover(t *testing.T) {
 // TestNoUserSigInErrors provokes every kind of failure, including a server
 // that echoes the URL, and checks no error text carries the UserSig.
 func TestNoUserSigInErrors(t *testing.T) {
-	var sigs []string
-	var mu sync.Mutex
-	onSign := func(s string) { mu.Lock(); sigs = append(sigs, s); mu.Unlock() }
 	echo := func(n int, r request) answer {
 		return ok(fmt.Sprintf(`{"ActionStatus":"FAIL","ErrorCode":70003,"ErrorInfo":"bad sig in %s?%s sig=%s"}`,
 			r.Path, r.RawQuery, r.Query.Get("usersig")))
@@ -535,9 +512,10 @@ func TestNoUserSigInErrors(t *testing.T) {
 	}
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
+			var rec *sigRecorder
 			c := mustClient(t, k.base(t), func(c *tim.Config) {
 				c.MaxAttempts = 2
-				c.Hooks.OnSign = onSign
+				rec = recordSigs(c)
 				if k.timeout > 0 {
 					c.CallTimeout = k.timeout
 				}
@@ -552,10 +530,9 @@ func TestNoUserSigInErrors(t *testing.T) {
 			}
 			var te *tim.Error
 			if errors.As(err, &te) {
-				msgs = append(msgs, te.Info, te.Explanation(), fmt.Sprintf("%+v", *te))
+				msgs = append(msgs, te.Info, te.Error(), fmt.Sprintf("%+v", *te))
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			sigs := rec.all()
 			if len(sigs) == 0 {
 				t.Fatal("no sig minted")
 			}

@@ -169,11 +169,8 @@ func TestEmulatorFaults(t *testing.T) {
 	e := mustEmulator(t, timemu.Config{RateLimit: -1}, 100)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var signs atomic.Int32
-			c := mustClient(t, e.URL, func(c *tim.Config) {
-				c.CallTimeout = 500 * time.Millisecond
-				c.Hooks.OnSign = func(string) { signs.Add(1) }
-			})
+			c := mustClient(t, e.URL, func(c *tim.Config) { c.CallTimeout = 500 * time.Millisecond })
+			signs := tim.CountSigns(c)
 			e.ResetStats()
 			e.Inject(tt.fault)
 			t.Cleanup(func() {
@@ -186,7 +183,7 @@ func TestEmulatorFaults(t *testing.T) {
 			if got := e.Calls(tim.CmdGroupMsgReceipt); got != tt.wantCalls {
 				t.Errorf("emulator saw %d calls, want %d", got, tt.wantCalls)
 			}
-			if got := int(signs.Load()); got != tt.wantSigns {
+			if got := signs(); got != tt.wantSigns {
 				t.Errorf("%d sigs minted, want %d", got, tt.wantSigns)
 			}
 			if tt.wantCode == 0 {

@@ -233,3 +233,32 @@ func seqRange(from, to uint32) []uint32 {
 	}
 	return out
 }
+
+// sigRecorder is an HTTP transport that notes every UserSig a client sends:
+// the tests see what the client mints by wrapping its HTTP client, as a
+// deployment could, instead of a test hook inside the client.
+type sigRecorder struct {
+	mu   sync.Mutex
+	sigs []string
+	next http.RoundTripper
+}
+
+func (s *sigRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	s.sigs = append(s.sigs, r.URL.Query().Get("usersig"))
+	s.mu.Unlock()
+	return s.next.RoundTrip(r)
+}
+
+func (s *sigRecorder) all() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sigs)
+}
+
+// recordSigs gives c an HTTP client that records the UserSigs it sends.
+func recordSigs(c *tim.Config) *sigRecorder {
+	rec := &sigRecorder{next: http.DefaultTransport.(*http.Transport).Clone()}
+	c.HTTPClient = &http.Client{Transport: rec, Timeout: time.Minute}
+	return rec
+}

@@ -117,9 +117,6 @@ type Hooks struct {
 	OnCall func(command string, code int, d time.Duration)
 	// OnLimiterWait reports how long a call waited for the limiter.
 	OnLimiterWait func(d time.Duration)
-	// OnSign is for tests only: it lets the end-to-end secret scan learn every
-	// UserSig the client mints. Never log its argument.
-	OnSign func(usersig string)
 }
 
 // ErrInvalid marks a call rejected before anything was sent (bad arguments
@@ -277,7 +274,7 @@ func New(cfg Config) (*Client, error) {
 		// bucket exceed the limit in its first second.
 		c.limiter = NewPacer(cfg.RateLimit, cfg.RateHeadroom)
 	}
-	c.signer = newSigner(cfg.SigLifetime, cfg.Now, signUserSig, cfg.Hooks.OnSign)
+	c.signer = newSigner(cfg.SigLifetime, cfg.Now, signUserSig)
 	return c, nil
 }
 

@@ -41,14 +41,13 @@ type signer struct {
 	lifetime time.Duration
 	now      func() time.Time
 	sign     signFunc
-	onSign   func(string)
 
 	mu    sync.Mutex
 	cache map[sigKey]sigEntry
 }
 
-func newSigner(lifetime time.Duration, now func() time.Time, sign signFunc, onSign func(string)) *signer {
-	return &signer{lifetime: lifetime, now: now, sign: sign, onSign: onSign, cache: map[sigKey]sigEntry{}}
+func newSigner(lifetime time.Duration, now func() time.Time, sign signFunc) *signer {
+	return &signer{lifetime: lifetime, now: now, sign: sign, cache: map[sigKey]sigEntry{}}
 }
 
 // renewAfter is the age at which a cached sig is replaced: half its
@@ -74,9 +73,6 @@ func (s *signer) sig(app uint64, key, identifier string) (string, error) {
 		return "", err
 	}
 	s.cache[k] = sigEntry{sig: sig, signedAt: now}
-	if s.onSign != nil {
-		s.onSign(sig)
-	}
 	return sig, nil
 }
 

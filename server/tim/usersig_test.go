@@ -1,43 +1,19 @@
 package tim
 
 import (
-	"encoding/json"
+	"github.com/timconsole/timconsole/server/internal/testenv"
+
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/tencentyun/tls-sig-api-v2-golang/tencentyun"
 )
 
-type vector struct {
-	SDKAppID   uint64 `json:"sdkappid"`
-	Key        string `json:"key"`
-	Identifier string `json:"identifier"`
-	Expire     int64  `json:"expire"`
-	Time       int64  `json:"time"`
-	V11        string `json:"usersig_v1_1_layout"`
-	V14        string `json:"usersig_v1_4_layout"`
-	ValidUntil int64  `json:"valid_until"`
-}
+// vector is one shared UserSig test vector (testenv holds the one copy).
+type vector = testenv.Vector
 
-func mustLoadVectors(tb testing.TB) []vector {
-	tb.Helper()
-	data, err := os.ReadFile("testdata/usersig-vectors.json")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var file struct {
-		Vectors []vector `json:"vectors"`
-	}
-	if err := json.Unmarshal(data, &file); err != nil {
-		tb.Fatal(err)
-	}
-	if len(file.Vectors) == 0 {
-		tb.Fatal("no vectors")
-	}
-	return file.Vectors
-}
+func mustLoadVectors(tb testing.TB) []vector { return testenv.Vectors(tb) }
 
 // TestVectorsVerify checks every shared vector, in both layouts, against the
 // vendor's verifier: the positive case at both ends of the validity window
@@ -118,9 +94,11 @@ func TestSignerRenewal(t *testing.T) {
 	var expires []int
 	sign := func(app uint64, key, id string, expire int) (string, error) {
 		expires = append(expires, expire)
-		return signUserSig(app, key, id, expire)
+		sig, err := signUserSig(app, key, id, expire)
+		signed = append(signed, sig)
+		return sig, err
 	}
-	s := newSigner(24*time.Hour, clock.Now, sign, func(sig string) { signed = append(signed, sig) })
+	s := newSigner(24*time.Hour, clock.Now, sign)
 
 	get := func(app uint64, id string) string {
 		t.Helper()
