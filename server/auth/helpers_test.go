@@ -23,6 +23,7 @@ import (
 	"github.com/timconsole/timconsole/server/auth/authtest"
 	"github.com/timconsole/timconsole/server/bff"
 	"github.com/timconsole/timconsole/server/devidp"
+	"github.com/timconsole/timconsole/server/internal/testenv"
 )
 
 // Fixed test keys; real deployments load theirs from secrets.
@@ -41,23 +42,8 @@ var testUsers = []devidp.User{
 
 var groupPolicy = auth.Policy{Groups: []string{"ops-admins", "ops-readonly"}}
 
-// logBuffer collects the JSON audit log; safe for concurrent writes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logBuffer is the harness's log sink, read as JSON records.
+type logBuffer struct{ testenv.SyncBuffer }
 
 // records returns the decoded log lines whose "event" equals event.
 func (b *logBuffer) records(t *testing.T, event string) []map[string]any {

@@ -19,6 +19,7 @@ import (
 	"github.com/timconsole/timconsole/server/auth"
 	"github.com/timconsole/timconsole/server/bff"
 	"github.com/timconsole/timconsole/server/devidp"
+	"github.com/timconsole/timconsole/server/internal/testenv"
 	"github.com/timconsole/timconsole/server/tim"
 	"github.com/timconsole/timconsole/server/timemu"
 )
@@ -61,7 +62,7 @@ type envOptions struct {
 type testEnv struct {
 	t       testing.TB
 	URL     string
-	emu     *timemu.Emulator
+	emu     *testenv.Emulator
 	auth    *auth.Auth
 	idp     *devidp.Server
 	alpha   *tim.Client
@@ -79,7 +80,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	emu := timemu.New(o.emu)
+	emu := testenv.StartEmulator(t, o.emu)
 	emu.AddApp(alphaSDKAppID, "alpha-secret-key", admin)
 	emu.AddApp(betaSDKAppID, "beta-secret-key", admin)
 	if err := emu.Load(timemu.Generate(timemu.GenerateOptions{Seed: 7, SDKAppID: alphaSDKAppID})); err != nil {
@@ -97,16 +98,8 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	if err := emu.Load(fx); err != nil {
 		t.Fatalf("load fixture: %v", err)
 	}
-	emuSrv := httptest.NewServer(emu)
-	t.Cleanup(emuSrv.Close)
-	t.Cleanup(emu.Close) // runs first: releases hung requests
-
-	users, client, _ := devidp.DemoFixture("http://127.0.0.1:1")
-	idp, err := devidp.Start(ctx, devidp.Config{Users: users, Clients: []devidp.Client{client}})
-	if err != nil {
-		t.Fatalf("devidp: %v", err)
-	}
-	t.Cleanup(func() { idp.Close() })
+	idp := testenv.StartIdP(t, "http://127.0.0.1:1") // discovery only: sessions are minted
+	client := idp.Client
 
 	a, err := auth.New(ctx, auth.Config{
 		Issuer:       idp.Issuer(),
@@ -132,7 +125,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 			SDKAppID:     sdkAppID,
 			Key:          key,
 			Identifier:   admin,
-			BaseURL:      emuSrv.URL,
+			BaseURL:      emu.URL,
 			CallTimeout:  500 * time.Millisecond,
 			MaxAttempts:  3,
 			MaxRetryTime: 10 * time.Second,
@@ -168,7 +161,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		Checks:    o.checks,
 	}))
 	t.Cleanup(srv.Close)
-	return &testEnv{t: t, URL: srv.URL, emu: emu, auth: a, idp: idp, alpha: alpha, metrics: metrics, logs: logs, cookies: map[string]*http.Cookie{}}
+	return &testEnv{t: t, URL: srv.URL, emu: emu, auth: a, idp: idp.Server, alpha: alpha, metrics: metrics, logs: logs, cookies: map[string]*http.Cookie{}}
 }
 
 func randomBytes(n int) []byte {
@@ -301,23 +294,8 @@ func seqRange(lo, hi uint32) []uint32 {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the harness's log sink.
+type syncBuffer = testenv.SyncBuffer
 
 // timConfig names tim.Config in option functions.
 type timConfig = tim.Config

@@ -2,7 +2,7 @@
 
 // Package e2e_test drives the whole console in headless Chromium: the
 // Tencent emulator, the development identity provider and the console's
-// real wiring (console.Run), over real HTTP on loopback. It covers the
+// binary (testenv.StartConsole), over real HTTP on loopback. It covers the
 // operator's journeys and the browser half of the SSO security checklist
 // (sso-security.md §8), and benchmarks the load and pull times.
 //

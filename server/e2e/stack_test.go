@@ -3,8 +3,6 @@
 package e2e_test
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -13,18 +11,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/timconsole/timconsole/server/api"
 	"github.com/timconsole/timconsole/server/auth"
-	"github.com/timconsole/timconsole/server/console"
 	"github.com/timconsole/timconsole/server/devidp"
+	"github.com/timconsole/timconsole/server/internal/testenv"
 	"github.com/timconsole/timconsole/server/timemu"
 )
 
@@ -75,24 +70,17 @@ func fixture() *timemu.Fixture {
 
 // stack is one complete system under test: the Tencent emulator, the
 // development identity provider on "localhost" (cross-site to the console)
-// and the console itself, run through console.Run exactly as the binary
-// wires it, on 127.0.0.1.
+// and the console binary itself, configured through its environment as a
+// deployment would, on 127.0.0.1 (testenv.StartConsole).
 type stack struct {
 	t         testing.TB
 	URL       string // the console, http://127.0.0.1:<port>
-	addr      string
-	Emu       *timemu.Emulator
-	emuSrv    *httptest.Server
+	ln        net.Listener
+	Emu       *testenv.Emulator
 	IdP       *devidp.Server
 	passwords map[string]string
 	env       map[string]string
-	stderr    syncBuffer
-
-	mu      sync.Mutex
-	secrets map[string][]string // kind -> values, from WithSecretObserver
-
-	cancel context.CancelFunc
-	done   chan error
+	console   *testenv.Console
 }
 
 // stackOptions tune a stack.
@@ -113,69 +101,30 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{t: t, addr: ln.Addr().String(), secrets: map[string][]string{}}
-	s.URL = "http://" + s.addr
+	t.Cleanup(func() { ln.Close() })
+	s := &stack{t: t, ln: ln, URL: "http://" + ln.Addr().String()}
 
 	key := rand.Text()
-	s.Emu = timemu.New(timemu.Config{})
+	s.Emu = testenv.StartEmulator(t, timemu.Config{})
 	s.Emu.AddApp(sdkAppID, key, adminID)
 	if err := s.Emu.Load(fixture()); err != nil {
 		t.Fatal(err)
 	}
-	s.emuSrv = httptest.NewServer(s.Emu)
-	t.Cleanup(func() {
-		s.Emu.Close()
-		s.emuSrv.Close()
-	})
 
-	users, client, passwords := devidp.DemoFixture(s.URL)
-	s.passwords = passwords
+	idp := testenv.StartIdP(t, s.URL)
+	s.IdP, s.passwords = idp.Server, idp.Passwords
 	// The demo client already registers the console's signed-out page as a
 	// post-logout redirect URI (devidp's TestDemoFixture holds it to that).
-	s.IdP, err = devidp.Start(context.Background(), devidp.Config{
-		Addr:          "127.0.0.1:0",
-		IssuerHost:    "localhost",
-		Users:         users,
-		Clients:       []devidp.Client{client},
-		IDTokenClaims: true,
-	})
-	if err != nil {
-		t.Fatalf("start devidp: %v", err)
-	}
-	t.Cleanup(func() { s.IdP.Close() })
-
-	hash, block := make([]byte, 64), make([]byte, 32)
-	if _, err := io.ReadFull(rand.Reader, hash); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(rand.Reader, block); err != nil {
-		t.Fatal(err)
-	}
-	app := "TIMCONSOLE_APPS_" + strings.ToUpper(appID) + "_"
-	s.env = map[string]string{
+	_, _, sessionKeys := testenv.SessionKeys()
+	s.env = testenv.ConsoleEnv(idp, sessionKeys, testenv.App{ID: appID, SDKAppID: sdkAppID, Admin: adminID, Key: key, BaseURL: s.Emu.URL}, map[string]string{
 		"TIMCONSOLE_SERVER_WEB_DIR":                o.WebDir,
-		"TIMCONSOLE_SERVER_SHUTDOWN_TIMEOUT":       "5s",
-		"TIMCONSOLE_LOG_FORMAT":                    "text",
-		"TIMCONSOLE_LOG_LEVEL":                     "warn",
-		"TIMCONSOLE_OIDC_ISSUER":                   s.IdP.Issuer(),
-		"TIMCONSOLE_OIDC_CLIENT_ID":                client.ID,
-		"TIMCONSOLE_OIDC_CLIENT_SECRET":            client.Secret,
 		"TIMCONSOLE_OIDC_REDIRECT_URL":             s.URL + auth.CallbackPath,
 		"TIMCONSOLE_OIDC_POST_LOGOUT_REDIRECT_URL": s.signedOutURL(),
-		"TIMCONSOLE_OIDC_SCOPES":                   "openid email profile groups",
-		"TIMCONSOLE_OIDC_STARTUP_TIMEOUT":          "10s",
-		"TIMCONSOLE_SESSION_KEYS":                  base64.StdEncoding.EncodeToString(hash) + ":" + base64.StdEncoding.EncodeToString(block),
 		"TIMCONSOLE_ACCESS_GROUPS":                 devidp.GroupOpsAdmins,
-		"TIMCONSOLE_APPS":                          appID,
-		app + "NAME":                               "E2E app",
-		app + "SDK_APP_ID":                         strconv.Itoa(sdkAppID),
-		app + "BASE_URL":                           s.emuSrv.URL,
-		app + "IDENTIFIER":                         adminID,
-		app + "KEY":                                key,
-		app + "MAX_ATTEMPTS":                       "3",
-	}
-	s.run(ln)
-	t.Cleanup(s.stop)
+		testenv.AppVar(appID, "NAME"):              "E2E app",
+		testenv.AppVar(appID, "MAX_ATTEMPTS"):      "3",
+	})
+	s.run()
 	return s
 }
 
@@ -183,79 +132,50 @@ func startStack(t testing.TB, o stackOptions) *stack {
 // post-logout redirect URI of the stack.
 func (s *stack) signedOutURL() string { return s.URL + "/signed-out" }
 
-// run starts console.Run on ln and waits until it is ready.
-func (s *stack) run(ln net.Listener) {
+// run starts the console binary on the stack's listener; it returns once
+// the console is ready, and the console stops when the test ends.
+func (s *stack) run() {
 	s.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.done = make(chan error, 1)
-	ready := make(chan string, 1)
-	env := s.env
-	go func() {
-		s.done <- console.Run(ctx, nil, func(k string) string { return env[k] }, io.Discard, &s.stderr,
-			console.WithListener(ln),
-			console.WithReady(func(u string) { ready <- u }),
-			console.WithSecretObserver(s.observe))
-	}()
-	select {
-	case u := <-ready:
-		if u != s.URL {
-			s.t.Fatalf("the console serves on %s, want %s", u, s.URL)
-		}
-	case err := <-s.done:
-		s.t.Fatalf("console.Run: %v\n%s", err, s.stderr.String())
-	case <-time.After(30 * time.Second):
-		s.t.Fatalf("the console did not start in 30s\n%s", s.stderr.String())
-	}
-	waitReady(s.t, s.URL+"/readyz")
+	s.console = testenv.StartConsole(s.t, s.ln, s.env)
 }
 
-// stop ends console.Run and waits (bounded) for it to return.
+// stop stops the console (SIGTERM, a graceful shutdown) and waits for it.
 func (s *stack) stop() {
-	if s.cancel == nil {
-		return
-	}
-	s.cancel()
-	s.cancel = nil
-	select {
-	case err := <-s.done:
-		if err != nil {
-			s.t.Errorf("console.Run returned %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		s.t.Errorf("console.Run did not return within 15s of the cancel")
-	}
-	if s.t.Failed() {
-		s.t.Logf("console log:\n%s", s.stderr.String())
+	if s.console != nil {
+		s.console.Stop()
+		s.console = nil
 	}
 }
 
-// redeploy stops the console and starts it again on the same port with
+// stderr is the running console's log.
+func (s *stack) stderr() string {
+	if s.console == nil {
+		return ""
+	}
+	return s.console.Stderr.String()
+}
+
+// redeploy stops the console and starts it again on the same socket with
 // another web directory, as a rolling deploy of a new version would.
 func (s *stack) redeploy(webDir string) {
 	s.t.Helper()
 	s.stop()
 	s.env["TIMCONSOLE_SERVER_WEB_DIR"] = webDir
-	var (
-		ln  net.Listener
-		err error
-	)
-	for range 50 { // the old socket may take a moment to go
-		if ln, err = net.Listen("tcp", s.addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		s.t.Fatalf("listen again on %s: %v", s.addr, err)
-	}
-	s.run(ln)
+	s.run()
 }
 
-func (s *stack) observe(kind, value string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.secrets[kind] = append(s.secrets[kind], value)
+// secrets lists every secret the console holds or minted, by kind: the app
+// key, the OIDC client secret and the session keys it was given, and every
+// UserSig the emulator received from it.
+func (s *stack) secrets() map[string][]string {
+	hash, block := s.sessionKeys()
+	return map[string][]string{
+		"app_key":            {s.env[testenv.AppVar(appID, "KEY")]},
+		"oidc_client_secret": {s.env["TIMCONSOLE_OIDC_CLIENT_SECRET"]},
+		"session_hash_key":   {base64.StdEncoding.EncodeToString(hash)},
+		"session_block_key":  {base64.StdEncoding.EncodeToString(block)},
+		"usersig":            s.Emu.UserSigs(),
+	}
 }
 
 // secretSet lists every secret the console held or minted, each in the
@@ -263,11 +183,10 @@ func (s *stack) observe(kind, value string) {
 // when no UserSig was minted (the scan would then miss one kind).
 func (s *stack) secretSet(wantUserSig bool) map[string]string {
 	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	secrets := s.secrets()
 	out := map[string]string{}
 	for _, kind := range []string{"app_key", "usersig", "oidc_client_secret", "session_hash_key", "session_block_key"} {
-		vals := s.secrets[kind]
+		vals := secrets[kind]
 		if len(vals) == 0 && (kind != "usersig" || wantUserSig) {
 			s.t.Fatalf("the console never reported a %s; the secret scan would miss it", kind)
 		}
@@ -372,42 +291,4 @@ func (s *stack) getStatus(path string, ck *http.Cookie) int {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-// waitReady polls u until it answers 200, for at most 15 seconds.
-func waitReady(t testing.TB, u string) {
-	t.Helper()
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := c.Get(u)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after 15s (last: %v)", u, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// syncBuffer collects output written by the running console.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

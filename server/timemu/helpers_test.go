@@ -1,6 +1,8 @@
 package timemu_test
 
 import (
+	"github.com/timconsole/timconsole/server/internal/testenv"
+
 	"bytes"
 	"compress/zlib"
 	"context"
@@ -247,31 +249,7 @@ func seqList(seqs ...uint32) string {
 	return "[" + strings.Join(items, ",") + "]"
 }
 
-// vector is one entry of testdata/usersig-vectors.json.
-type vector struct {
-	SDKAppID   uint64 `json:"sdkappid"`
-	Key        string `json:"key"`
-	Identifier string `json:"identifier"`
-	Expire     int64  `json:"expire"`
-	Time       int64  `json:"time"`
-	TLSSig     string `json:"tls_sig"`
-	V11        string `json:"usersig_v1_1_layout"`
-	V14        string `json:"usersig_v1_4_layout"`
-	ValidUntil int64  `json:"valid_until"`
-}
+// vector is one shared UserSig test vector (testenv holds the one copy).
+type vector = testenv.Vector
 
-func loadVectors(t testing.TB) []vector {
-	t.Helper()
-	b, err := os.ReadFile("testdata/usersig-vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct{ Vectors []vector }
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
-	if len(f.Vectors) == 0 {
-		t.Fatal("no vectors")
-	}
-	return f.Vectors
-}
+func loadVectors(t testing.TB) []vector { return testenv.Vectors(t) }

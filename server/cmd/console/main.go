@@ -1,30 +1,24 @@
 // Command console is the timconsole server: the backend-for-frontend that
 // signs operators in, queries Tencent Cloud Chat read receipts for them and
-// serves the WebAssembly UI. Run `console -h` for flags and subcommands;
-// the wiring lives in package console so tests can run it in-process.
+// serves the WebAssembly UI. Run `console -h` for flags and subcommands.
+//
+// The command owns the configuration and the wiring, split by job:
+// config.go (the schema and its defaults, the TOML file, the environment
+// overlay, the secrets and files, and a validate that changes nothing),
+// serve.go (the stores, the apps, auth and the listeners), fleet.go
+// (Redis), demo.go, and the healthcheck and keygen subcommands in
+// subcommands.go. Its tests run run() in-process, as the binary does.
 package main
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/timconsole/timconsole/server/console"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr, withGlobalLogging()); err != nil {
 		fmt.Fprintln(os.Stderr, "console:", err)
 		os.Exit(1)
 	}
-}
-
-// run shuts the console down gracefully on SIGINT or SIGTERM.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return console.Run(ctx, args, getenv, stdout, stderr, console.WithGlobalLogging())
 }

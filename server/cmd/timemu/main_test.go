@@ -1,7 +1,8 @@
 package main
 
 import (
-	"bytes"
+	"github.com/timconsole/timconsole/server/internal/testenv"
+
 	"context"
 	"fmt"
 	"io"
@@ -9,30 +10,14 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tencentyun/tls-sig-api-v2-golang/tencentyun"
 )
 
-// syncBuffer lets the test read what run writes from another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the harness's log sink.
+type syncBuffer = testenv.SyncBuffer
 
 func getenv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }

@@ -1,4 +1,4 @@
-package console_test
+package main
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// BenchmarkFleetPull pulls 10,000 seqs through the real wiring (console.Run,
+// BenchmarkFleetPull pulls 10,000 seqs through the real wiring (run,
 // Redis-shared sessions and limiter, the tim client) against one Redis and
 // one emulator enforcing the vendor's 200 calls/s: one replica pulling all
 // of them, then two replicas pulling 5,000 each at the same time. It

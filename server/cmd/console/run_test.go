@@ -1,6 +1,8 @@
-package console_test
+package main
 
 import (
+	"github.com/timconsole/timconsole/server/internal/testenv"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -19,7 +21,6 @@ import (
 	"time"
 
 	"github.com/timconsole/timconsole/server/api"
-	"github.com/timconsole/timconsole/server/console"
 )
 
 // TestRunDemo starts the real wiring in demo mode on 127.0.0.1:0, waits for
@@ -42,10 +43,10 @@ func TestRunDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		done <- console.Run(ctx, []string{"--demo", "--web", t.TempDir()}, env{}.get, &stdout, &stderr,
-			console.WithListener(ln),
-			console.WithReady(func(u string) { ready <- u }),
-			console.WithSecretObserver(func(kind, value string) {
+		done <- run(ctx, []string{"--demo", "--web", t.TempDir()}, env{}.get, &stdout, &stderr,
+			withListener(ln),
+			withReady(func(u string) { ready <- u }),
+			withSecretObserver(func(kind, value string) {
 				mu.Lock()
 				defer mu.Unlock()
 				secrets[kind] = append(secrets[kind], value)
@@ -67,11 +68,11 @@ func TestRunDemo(t *testing.T) {
 
 	var me api.Me
 	getJSON(t, c, base+api.PathMe, &me)
-	if !me.Demo || len(me.Apps) != 1 || me.Apps[0].ID != console.DemoAppID || me.Operator.Email != "alice@ops.example" {
+	if !me.Demo || len(me.Apps) != 1 || me.Apps[0].ID != DemoAppID || me.Operator.Email != "alice@ops.example" {
 		t.Fatalf("/api/me = %+v, want alice, demo, one demo app", me)
 	}
 
-	body, _ := json.Marshal(api.ReceiptsRequest{App: console.DemoAppID, GroupID: "@TGS#2OPSWAR01", Seqs: api.SeqText("1-120")})
+	body, _ := json.Marshal(api.ReceiptsRequest{App: DemoAppID, GroupID: "@TGS#2OPSWAR01", Seqs: api.SeqText("1-120")})
 	resp, err := c.Post(base+api.PathReceipts, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +108,7 @@ func TestRunDemo(t *testing.T) {
 
 	// Graceful shutdown: a long pull that is under way when the signal
 	// comes still finishes with its result.
-	body, _ = json.Marshal(api.ReceiptsRequest{App: console.DemoAppID, GroupID: "@TGS#2ALLHANDS", Seqs: api.SeqText("1-10000")})
+	body, _ = json.Marshal(api.ReceiptsRequest{App: DemoAppID, GroupID: "@TGS#2ALLHANDS", Seqs: api.SeqText("1-10000")})
 	req, _ := http.NewRequest(http.MethodPost, base+api.PathReceipts, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", api.ContentTypeNDJSON)
@@ -149,7 +150,7 @@ func TestRunDemo(t *testing.T) {
 func TestRunDemoLoopbackOnly(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:8080", ":8080"} {
 		var stdout, stderr strings.Builder
-		err := console.Run(context.Background(), []string{"--demo", "--addr", addr}, env{}.get, &stdout, &stderr)
+		err := run(context.Background(), []string{"--demo", "--addr", addr}, env{}.get, &stdout, &stderr)
 		if err == nil || !strings.Contains(err.Error(), "loopback only") {
 			t.Errorf("--demo --addr %s: %v, want a loopback-only refusal", addr, err)
 		}
@@ -169,7 +170,7 @@ func TestHealthcheck(t *testing.T) {
 			w.WriteHeader(tt.status)
 		}))
 		var stdout, stderr strings.Builder
-		err := console.Run(context.Background(), []string{"healthcheck", "--url", srv.URL + "/healthz"}, env{}.get, &stdout, &stderr)
+		err := run(context.Background(), []string{"healthcheck", "--url", srv.URL + "/healthz"}, env{}.get, &stdout, &stderr)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("healthcheck against %d: %v", tt.status, err)
 		}
@@ -181,19 +182,19 @@ func TestHealthcheck(t *testing.T) {
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
 	var stdout, stderr strings.Builder
-	if err := console.Run(context.Background(), []string{"healthcheck"}, env{"TIMCONSOLE_SERVER_ADDR": "0.0.0.0:" + port}.get, &stdout, &stderr); err != nil {
+	if err := run(context.Background(), []string{"healthcheck"}, env{"TIMCONSOLE_SERVER_ADDR": "0.0.0.0:" + port}.get, &stdout, &stderr); err != nil {
 		t.Errorf("healthcheck with TIMCONSOLE_SERVER_ADDR: %v", err)
 	}
 }
 
 func TestKeygen(t *testing.T) {
 	var stdout, stderr strings.Builder
-	if err := console.Run(context.Background(), []string{"keygen"}, env{}.get, &stdout, &stderr); err != nil {
+	if err := run(context.Background(), []string{"keygen"}, env{}.get, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
 	pair := strings.TrimSpace(stdout.String())
 	// The printed pair must be accepted as TIMCONSOLE_SESSION_KEYS.
-	_, err := console.LoadConfig("", env{"TIMCONSOLE_SESSION_KEYS": pair}.get, nil)
+	_, err := LoadConfig("", env{"TIMCONSOLE_SESSION_KEYS": pair}.get, nil)
 	if err != nil && strings.Contains(err.Error(), "session keys") {
 		t.Errorf("keygen output rejected: %v", err)
 	}
@@ -297,43 +298,10 @@ func decode(t *testing.T, resp *http.Response, v any) {
 	}
 }
 
-// waitReady polls url until it answers 200, for at most 10 seconds.
-func waitReady(t *testing.T, u string) {
-	t.Helper()
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := c.Get(u)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after 10s (last: %v)", u, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// syncBuffer is the harness's log sink.
+type syncBuffer = testenv.SyncBuffer
 
-// syncBuffer collects output written by the running console.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+var waitReady = testenv.WaitReady
 
 // TestRunDemoAddr runs the demo on --addr (no injected listener): the
 // console must serve on the address it registered at the IdP and printed.
@@ -344,8 +312,8 @@ func TestRunDemoAddr(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		done <- console.Run(ctx, []string{"--demo", "--addr", "127.0.0.1:0", "--web", t.TempDir()}, env{}.get, &stdout, &stderr,
-			console.WithReady(func(u string) { ready <- u }))
+		done <- run(ctx, []string{"--demo", "--addr", "127.0.0.1:0", "--web", t.TempDir()}, env{}.get, &stdout, &stderr,
+			withReady(func(u string) { ready <- u }))
 	}()
 	select {
 	case u := <-ready:

@@ -1,13 +1,4 @@
-// Package console wires the timconsole server together: it reads the
-// configuration (TOML file, environment, flags), builds the Tencent clients,
-// the SSO service and the BFF, serves them, and shuts down gracefully. It
-// also runs the self-contained demo (emulator and development identity
-// provider in-process).
-//
-// It lives outside cmd/console so that end-to-end tests can run the real
-// wiring in-process and observe the secrets it holds (to prove none reaches
-// the browser); the command itself only calls Run.
-package console
+package main
 
 import (
 	"context"
@@ -22,7 +13,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/timconsole/timconsole/app/ui"
@@ -32,8 +26,8 @@ import (
 	"github.com/timconsole/timconsole/server/tim"
 )
 
-// Option adjusts Run for tests and embedding.
-type Option func(*options)
+// option adjusts run for its tests: they run the whole program in-process.
+type option func(*options)
 
 type options struct {
 	observe       func(kind, value string)
@@ -43,38 +37,40 @@ type options struct {
 	globalLogging bool
 }
 
-// WithMetricsReady calls fn with the metrics listener's base URL once it
+// withMetricsReady calls fn with the metrics listener's base URL once it
 // accepts requests (only when server.metrics_addr is set).
-func WithMetricsReady(fn func(url string)) Option {
+func withMetricsReady(fn func(url string)) option {
 	return func(o *options) { o.metricsReady = fn }
 }
 
-// WithSecretObserver calls fn with every secret the console holds or mints:
+// withSecretObserver calls fn with every secret the console holds or mints:
 // kinds "app_key", "usersig", "oidc_client_secret", "session_hash_key",
 // "session_block_key" (session keys as standard base64) and
-// "redis_password". It exists so the
-// end-to-end test can scan browser traffic for them; fn must never log them.
-func WithSecretObserver(fn func(kind, value string)) Option {
+// "redis_password". It exists so this command's tests can scan what a
+// browser received for them; fn must never log them. The UserSigs are seen
+// by wrapping each app's HTTP client (observingClient), not by a hook in
+// the Tencent client.
+func withSecretObserver(fn func(kind, value string)) option {
 	return func(o *options) { o.observe = fn }
 }
 
-// WithListener makes the console serve on ln instead of listening on the
+// withListener makes the console serve on ln instead of listening on the
 // configured address, so a test can pick 127.0.0.1:0 and know the port. In
 // demo mode the listener must be on loopback.
-func WithListener(ln net.Listener) Option {
+func withListener(ln net.Listener) option {
 	return func(o *options) { o.listener = ln }
 }
 
-// WithGlobalLogging lets the console install its logger where a library
+// withGlobalLogging lets the console install its logger where a library
 // keeps one per process (go-redis, whose dial failures would otherwise go to
 // stderr as plain text). Only the command passes it: in a process that runs
 // several consoles (tests) they would overwrite each other's.
-func WithGlobalLogging() Option {
+func withGlobalLogging() option {
 	return func(o *options) { o.globalLogging = true }
 }
 
-// WithReady calls fn with the console's base URL once it accepts requests.
-func WithReady(fn func(url string)) Option {
+// withReady calls fn with the console's base URL once it accepts requests.
+func withReady(fn func(url string)) option {
 	return func(o *options) { o.ready = fn }
 }
 
@@ -101,12 +97,14 @@ TIMCONSOLE_SESSION_KEYS, TIMCONSOLE_APPS_<ID>_KEY, TIMCONSOLE_REDIS_PASSWORD.
 Flags:
 `
 
-// Run is the console's main: args are the command-line arguments without
+// run is the console's main: args are the command-line arguments without
 // the program name, getenv reads the environment, stdout gets the demo
 // banner and --print-config, stderr the logs. It returns when ctx ends
 // (after a graceful shutdown) or on a start-up error; a *ConfigError lists
 // every configuration problem.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...Option) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...option) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -142,6 +140,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.listener == nil {
+		ln, err := activatedListener(getenv)
+		if err != nil {
+			return err
+		}
+		o.listener = ln
+	}
 
 	if *demo {
 		if *configPath != "" {
@@ -393,9 +398,9 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.S
 		ac := cfg.Apps[id]
 		o.secret("app_key", string(ac.Key))
 		hooks := metrics.TimHooks(id)
+		var hc *http.Client // nil: tim's own
 		if o.observe != nil {
-			observe := o.observe
-			hooks.OnSign = func(sig string) { observe("usersig", sig) }
+			hc = observingClient(ac, o.observe)
 		}
 		var limiter tim.Limiter // nil: the client's own pacer
 		if store != nil {
@@ -424,6 +429,7 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.S
 			Concurrency:  ac.Concurrency,
 			Limiter:      limiter,
 			Hooks:        hooks,
+			HTTPClient:   hc,
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("apps.%s: %v", id, err))
@@ -524,4 +530,51 @@ func keygen(stdout io.Writer) error {
 	rand.Read(block)
 	_, err := fmt.Fprintf(stdout, "%s:%s\n", base64.StdEncoding.EncodeToString(hash), base64.StdEncoding.EncodeToString(block))
 	return err
+}
+
+// observingClient is an app's Tencent HTTP client that reports the UserSig
+// of every request it sends to observe (withSecretObserver). It keeps tim's
+// bounds: a dial, TLS and header timeout, and an overall call bound.
+func observingClient(ac *AppConfig, observe func(kind, value string)) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.ResponseHeaderTimeout = ac.CallTimeout.Duration
+	return &http.Client{
+		Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if sig := r.URL.Query().Get("usersig"); sig != "" {
+				observe("usersig", sig)
+			}
+			return tr.RoundTrip(r)
+		}),
+		Timeout: ac.CallTimeout.Duration + time.Second,
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// activatedListener takes the listening socket handed over by systemd
+// socket activation (or any supervisor that speaks it): LISTEN_FDS=1 means
+// fd 3 is a listening TCP socket. LISTEN_PID, when set, must be this
+// process (a variable inherited by a child is not meant for it). The
+// console then serves there and ignores server.addr and --addr, so a
+// restart never drops connections queued on the socket.
+func activatedListener(getenv func(string) string) (net.Listener, error) {
+	if getenv("LISTEN_FDS") == "" {
+		return nil, nil
+	}
+	if pid := getenv("LISTEN_PID"); pid != "" && pid != strconv.Itoa(os.Getpid()) {
+		return nil, nil
+	}
+	if getenv("LISTEN_FDS") != "1" {
+		return nil, fmt.Errorf("socket activation: LISTEN_FDS=%q, want 1 (one listening socket)", getenv("LISTEN_FDS"))
+	}
+	f := os.NewFile(3, "activated socket")
+	ln, err := net.FileListener(f)
+	f.Close() // FileListener made its own copy
+	if err != nil {
+		return nil, fmt.Errorf("socket activation: fd 3: %v", err)
+	}
+	return ln, nil
 }

@@ -1,4 +1,4 @@
-package console_test
+package main
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/timconsole/timconsole/server/console"
 )
 
 // env is a map-backed getenv.
@@ -79,7 +77,7 @@ func TestLoadConfig(t *testing.T) {
 		"TIMCONSOLE_APPS_STAGING_IDENTIFIER": "admin",
 		"TIMCONSOLE_APPS_STAGING_KEY":        "staging-key",
 	}.get
-	cfg, err := console.LoadConfig(path, getenv, func(c *console.Config) { c.Server.WebDir = "/srv/web" })
+	cfg, err := LoadConfig(path, getenv, func(c *Config) { c.Server.WebDir = "/srv/web" })
 	if err != nil {
 		t.Fatalf("LoadConfig: %v", err)
 	}
@@ -144,8 +142,8 @@ typo = 1
 		"TIMCONSOLE_APPS_BAD_ID_KEY":         "k",
 		"TIMCONSOLE_OIDC_CLIENT_SECRET_FILE": "/does/not/exist",
 	}.get
-	_, err := console.LoadConfig(path, getenv, nil)
-	var ce *console.ConfigError
+	_, err := LoadConfig(path, getenv, nil)
+	var ce *ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("LoadConfig error = %v, want a *ConfigError", err)
 	}
@@ -190,7 +188,7 @@ func TestRunPrintConfig(t *testing.T) {
 	path := writeFile(t, "console.toml", strings.Replace(goodTOML, "SECRET_FILE", secretFile, 1))
 	getenv := env{"TIMCONSOLE_SESSION_KEYS": keyPair, "TIMCONSOLE_APPS_PROD_SG_KEY": "prod-key"}.get
 	var stdout, stderr strings.Builder
-	err := console.Run(context.Background(), []string{"--config", path, "--print-config", "--addr", "127.0.0.1:7777"}, getenv, &stdout, &stderr)
+	err := run(context.Background(), []string{"--config", path, "--print-config", "--addr", "127.0.0.1:7777"}, getenv, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("Run --print-config: %v", err)
 	}
@@ -209,8 +207,8 @@ func TestRunPrintConfig(t *testing.T) {
 
 func TestRunInvalidConfig(t *testing.T) {
 	var stdout, stderr strings.Builder
-	err := console.Run(context.Background(), nil, env{}.get, &stdout, &stderr)
-	var ce *console.ConfigError
+	err := run(context.Background(), nil, env{}.get, &stdout, &stderr)
+	var ce *ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("Run with no configuration = %v, want a *ConfigError", err)
 	}
@@ -225,7 +223,7 @@ func TestRunInvalidConfig(t *testing.T) {
 // TestExampleConfig keeps timconsole.example.toml valid: with its secret
 // files in place and the staging key in the environment it loads cleanly.
 func TestExampleConfig(t *testing.T) {
-	example, err := os.ReadFile("../../timconsole.example.toml")
+	example, err := os.ReadFile("../../../timconsole.example.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +238,7 @@ func TestExampleConfig(t *testing.T) {
 		}
 	}
 	path := writeFile(t, "timconsole.toml", strings.ReplaceAll(string(example), "/run/secrets", dir))
-	cfg, err := console.LoadConfig(path, env{"TIMCONSOLE_APPS_STAGING_KEY": "staging-key"}.get, nil)
+	cfg, err := LoadConfig(path, env{"TIMCONSOLE_APPS_STAGING_KEY": "staging-key"}.get, nil)
 	if err != nil {
 		t.Fatalf("the example configuration does not load: %v", err)
 	}

@@ -1,4 +1,4 @@
-package console_test
+package main
 
 import (
 	"context"
@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/timconsole/timconsole/server/console"
 )
 
 // writeCA writes a fresh self-signed CA certificate as PEM, for
@@ -63,7 +61,7 @@ func minimalEnv() env {
 
 func TestLoadConfigRedis(t *testing.T) {
 	t.Run("DefaultNone", func(t *testing.T) {
-		cfg, err := console.LoadConfig("", minimalEnv().get, nil)
+		cfg, err := LoadConfig("", minimalEnv().get, nil)
 		if err != nil {
 			t.Fatalf("LoadConfig: %v", err)
 		}
@@ -91,7 +89,7 @@ read_timeout = "1500ms"
 		getenv := minimalEnv()
 		getenv["TIMCONSOLE_REDIS_REPLICAS"] = "3"
 		getenv["TIMCONSOLE_REDIS_DIAL_TIMEOUT"] = "3s"
-		cfg, err := console.LoadConfig(path, getenv.get, nil)
+		cfg, err := LoadConfig(path, getenv.get, nil)
 		if err != nil {
 			t.Fatalf("LoadConfig: %v", err)
 		}
@@ -111,7 +109,7 @@ read_timeout = "1500ms"
 		getenv["TIMCONSOLE_REDIS_ADDR"] = "127.0.0.1:6379"
 		getenv["TIMCONSOLE_REDIS_PASSWORD"] = "pw-from-env"
 		getenv["TIMCONSOLE_REDIS_REPLICAS"] = "2"
-		cfg, err := console.LoadConfig("", getenv.get, nil)
+		cfg, err := LoadConfig("", getenv.get, nil)
 		if err != nil {
 			t.Fatalf("LoadConfig: %v", err)
 		}
@@ -166,8 +164,8 @@ func TestLoadConfigRedisProblems(t *testing.T) {
 			for k, v := range tt.env {
 				getenv[k] = v
 			}
-			_, err := console.LoadConfig(writeFile(t, "console.toml", tt.toml), getenv.get, nil)
-			var ce *console.ConfigError
+			_, err := LoadConfig(writeFile(t, "console.toml", tt.toml), getenv.get, nil)
+			var ce *ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("LoadConfig = %v, want a *ConfigError", err)
 			}
@@ -196,7 +194,7 @@ func TestRunPrintConfigRedis(t *testing.T) {
 	getenv["TIMCONSOLE_REDIS_PASSWORD"] = "pw-secret-value"
 	getenv["TIMCONSOLE_REDIS_REPLICAS"] = "2"
 	var stdout, stderr strings.Builder
-	if err := console.Run(context.Background(), []string{"--print-config"}, getenv.get, &stdout, &stderr); err != nil {
+	if err := run(context.Background(), []string{"--print-config"}, getenv.get, &stdout, &stderr); err != nil {
 		t.Fatalf("Run --print-config: %v", err)
 	}
 	out := stdout.String()

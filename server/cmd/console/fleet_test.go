@@ -1,10 +1,11 @@
-package console_test
+package main
 
 import (
+	"github.com/timconsole/timconsole/server/internal/testenv"
+
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,7 +24,6 @@ import (
 
 	"github.com/timconsole/timconsole/server/api"
 	"github.com/timconsole/timconsole/server/auth"
-	"github.com/timconsole/timconsole/server/console"
 	"github.com/timconsole/timconsole/server/devidp"
 	"github.com/timconsole/timconsole/server/redisstore"
 	"github.com/timconsole/timconsole/server/redisstore/redisstoretest"
@@ -44,17 +44,17 @@ var quietRedisClient sync.Once
 
 // fleet is a deployment of several console replicas sharing one real
 // redis-server, in front of one Tencent emulator and one development IdP,
-// each replica started through console.Run exactly as the binary is.
+// each replica started through run exactly as the binary is.
 type fleet struct {
 	tb        testing.TB
 	Redis     *redisstoretest.Server
-	Emu       *timemu.Emulator
+	Emu       *testenv.Emulator
 	IdP       *devidp.Server
 	Replicas  []*replica
 	passwords map[string]string
 }
 
-// replica is one console.Run on its own loopback port.
+// replica is one run on its own loopback port.
 type replica struct {
 	URL    string
 	stderr syncBuffer
@@ -89,80 +89,41 @@ func startFleet(tb testing.TB, o fleetOptions) *fleet {
 	f := &fleet{tb: tb, Redis: redisstoretest.Start(tb)}
 
 	key := rand.Text()
-	f.Emu = timemu.New(timemu.Config{RateLimit: o.rate})
+	f.Emu = testenv.StartEmulator(tb, timemu.Config{RateLimit: o.rate})
 	f.Emu.AddApp(fleetSDKAppID, key, fleetAdmin)
 	if err := f.Emu.Load(timemu.Generate(timemu.GenerateOptions{Seed: 42, SDKAppID: fleetSDKAppID, Messages: o.messages})); err != nil {
 		tb.Fatal(err)
 	}
-	emuLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	emuSrv := &http.Server{Handler: f.Emu, ReadHeaderTimeout: 10 * time.Second}
-	go emuSrv.Serve(emuLn) // returns at Close below
-	tb.Cleanup(func() {
-		f.Emu.Close()
-		emuSrv.Close()
-	})
 
 	// Every replica's port first: the IdP must know all their callbacks.
 	lns := make([]net.Listener, o.replicas)
+	urls := make([]string, o.replicas)
 	for i := range lns {
+		var err error
 		if lns[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			tb.Fatal(err)
 		}
-		f.Replicas = append(f.Replicas, &replica{URL: "http://" + lns[i].Addr().String()})
+		urls[i] = "http://" + lns[i].Addr().String()
+		f.Replicas = append(f.Replicas, &replica{URL: urls[i]})
 	}
-	users, client, passwords := devidp.DemoFixture(f.Replicas[0].URL)
-	for _, r := range f.Replicas[1:] {
-		client.RedirectURIs = append(client.RedirectURIs, r.URL+auth.CallbackPath)
-		client.PostLogoutRedirectURIs = append(client.PostLogoutRedirectURIs, r.URL+"/")
-	}
-	f.passwords = passwords
-	f.IdP, err = devidp.Start(context.Background(), devidp.Config{
-		Addr:          "127.0.0.1:0",
-		IssuerHost:    "localhost",
-		Users:         users,
-		Clients:       []devidp.Client{client},
-		IDTokenClaims: true,
-	})
-	if err != nil {
-		tb.Fatalf("start devidp: %v", err)
-	}
-	tb.Cleanup(func() { f.IdP.Close() })
+	idp := testenv.StartIdP(tb, urls...)
+	f.IdP, f.passwords = idp.Server, idp.Passwords
 
 	// One configuration for the fleet; only the callback differs (behind a
 	// load balancer it would not).
-	hash, block := make([]byte, 64), make([]byte, 32)
-	rand.Read(hash)
-	rand.Read(block)
-	app := "TIMCONSOLE_APPS_" + strings.ToUpper(fleetApp) + "_"
-	common := env{
-		"TIMCONSOLE_SERVER_SHUTDOWN_TIMEOUT":       "5s",
-		"TIMCONSOLE_LOG_FORMAT":                    "text",
-		"TIMCONSOLE_LOG_LEVEL":                     "warn",
-		"TIMCONSOLE_OIDC_ISSUER":                   f.IdP.Issuer(),
-		"TIMCONSOLE_OIDC_CLIENT_ID":                client.ID,
-		"TIMCONSOLE_OIDC_CLIENT_SECRET":            client.Secret,
-		"TIMCONSOLE_OIDC_SCOPES":                   "openid email profile groups",
-		"TIMCONSOLE_OIDC_STARTUP_TIMEOUT":          "10s",
-		"TIMCONSOLE_SESSION_KEYS":                  base64.StdEncoding.EncodeToString(hash) + ":" + base64.StdEncoding.EncodeToString(block),
-		"TIMCONSOLE_ACCESS_GROUPS":                 strings.Join(devidp.DemoAllowedGroups, ","),
+	_, _, sessionKeys := testenv.SessionKeys()
+	extra := env{
 		"TIMCONSOLE_LIMITS_MAX_PULLS_PER_OPERATOR": "64",
 		"TIMCONSOLE_REDIS_ADDR":                    f.Redis.Addr(),
 		"TIMCONSOLE_REDIS_REPLICAS":                strconv.Itoa(o.replicas),
 		"TIMCONSOLE_REDIS_KEY_PREFIX":              "fleet-test:",
-		"TIMCONSOLE_APPS":                          fleetApp,
-		app + "SDK_APP_ID":                         strconv.Itoa(fleetSDKAppID),
-		app + "BASE_URL":                           "http://" + emuLn.Addr().String(),
-		app + "IDENTIFIER":                         fleetAdmin,
-		app + "KEY":                                key,
-		app + "RATE_LIMIT":                         strconv.Itoa(o.rate),
-		app + "CALL_TIMEOUT":                       "5s",
+		testenv.AppVar(fleetApp, "RATE_LIMIT"):     strconv.Itoa(o.rate),
+		testenv.AppVar(fleetApp, "CALL_TIMEOUT"):   "5s",
 	}
 	if o.headroom != 0 {
-		common[app+"RATE_HEADROOM"] = strconv.FormatFloat(o.headroom, 'f', -1, 64)
+		extra[testenv.AppVar(fleetApp, "RATE_HEADROOM")] = strconv.FormatFloat(o.headroom, 'f', -1, 64)
 	}
+	common := testenv.ConsoleEnv(idp, sessionKeys, testenv.App{ID: fleetApp, SDKAppID: fleetSDKAppID, Admin: fleetAdmin, Key: key, BaseURL: f.Emu.URL}, extra)
 	for i, r := range f.Replicas {
 		e := env{
 			"TIMCONSOLE_SERVER_WEB_DIR":                tb.TempDir(),
@@ -180,21 +141,21 @@ func startFleet(tb testing.TB, o fleetOptions) *fleet {
 	return f
 }
 
-// start runs console.Run on ln and waits until it is ready.
+// start runs run on ln and waits until it is ready.
 func (r *replica) start(tb testing.TB, ln net.Listener, e env) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.done = cancel, make(chan error, 1)
 	ready := make(chan string, 1)
 	go func() {
-		r.done <- console.Run(ctx, nil, e.get, io.Discard, &r.stderr,
-			console.WithListener(ln), console.WithReady(func(u string) { ready <- u }))
+		r.done <- run(ctx, nil, e.get, io.Discard, &r.stderr,
+			withListener(ln), withReady(func(u string) { ready <- u }))
 	}()
 	tb.Cleanup(func() { r.stop(tb) })
 	select {
 	case <-ready:
 	case err := <-r.done:
-		tb.Fatalf("console.Run: %v\n%s", err, r.stderr.String())
+		tb.Fatalf("run: %v\n%s", err, r.stderr.String())
 	case <-time.After(30 * time.Second):
 		tb.Fatalf("replica %s did not start in 30s\n%s", r.URL, r.stderr.String())
 	}
@@ -204,16 +165,16 @@ func (r *replica) start(tb testing.TB, ln net.Listener, e env) {
 	})
 }
 
-// stop ends console.Run and waits (bounded) for it to return.
+// stop ends run and waits (bounded) for it to return.
 func (r *replica) stop(tb testing.TB) {
 	r.cancel()
 	select {
 	case err := <-r.done:
 		if err != nil {
-			tb.Errorf("replica %s: console.Run returned %v", r.URL, err)
+			tb.Errorf("replica %s: run returned %v", r.URL, err)
 		}
 	case <-time.After(15 * time.Second):
-		tb.Errorf("replica %s: console.Run did not return within 15s of the cancel", r.URL)
+		tb.Errorf("replica %s: run did not return within 15s of the cancel", r.URL)
 	}
 	if tb.Failed() {
 		tb.Logf("replica %s log:\n%s", r.URL, r.stderr.String())
