@@ -33,9 +33,10 @@ func ConsoleBinary(tb testing.TB) string {
 			return
 		}
 		buildBin = filepath.Join(dir, "console")
+		// The go command inherits this process's environment (Env nil):
+		// build.sh runs everything with GOWORK=off.
 		cmd := exec.Command("go", "build", "-trimpath", "-o", buildBin, "./server/cmd/console")
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOWORK=off")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build ./server/cmd/console: %v\n%s", err, out)
 		}
