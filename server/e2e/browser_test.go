@@ -255,7 +255,7 @@ func (b *browser) do(timeout time.Duration, actions ...chromedp.Action[chromedp.
 	ctx, cancel := context.WithTimeout(b.ctx, timeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.screenshot("failed-action")
+		b.picture("failed-action")
 		b.t.Fatalf("browser: %v", err)
 	}
 }
@@ -315,7 +315,7 @@ func eval[T any](b *browser, expr string) T {
 func (b *browser) waitFor(what, cond string, timeout time.Duration) {
 	b.t.Helper()
 	if err := b.poll(cond, timeout, 20*time.Millisecond); err != nil {
-		b.screenshot("timeout-" + sanitize(what))
+		b.picture("timeout-" + sanitize(what))
 		b.t.Fatalf("waiting for %s (%s): %v", what, cond, err)
 	}
 }
@@ -385,8 +385,19 @@ func screenshotDir(t testing.TB) string {
 	return dir
 }
 
-// screenshot saves a full-page PNG named after the test and the step.
+// screenshot saves a full-page PNG named after the test and the step, and
+// checks the screen's accessibility (a screen worth a picture is one an
+// operator sees); the pictures of a failure are only pictures.
 func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	b.picture(name)
+	if !strings.HasPrefix(name, "failed-") && !strings.HasPrefix(name, "timeout-") {
+		b.checkA11y(name)
+	}
+}
+
+// picture saves a full-page PNG named after the test and the step.
+func (b *browser) picture(name string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
