@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -30,134 +31,170 @@ func patternDefs() app.UI {
 	)
 }
 
-// rateBar is a small horizontal read/unread bar (solid read, hatched unread).
+// rateBar is a small horizontal read/unread bar (solid read, hatched
+// unread), as one Raw SVG: a table page draws a hundred of them, and one
+// innerHTML each costs far fewer calls into JavaScript than six elements
+// built one attribute at a time.
 func rateBar(rate float64, w, h float64, class string) app.UI {
-	rw := rate * w
-	return svg("svg").Class("rate-bar", class).Attr("viewBox", "0 0 "+formatFloat(w)+" "+formatFloat(h)).
-		Attr("width", formatFloat(w)).Attr("height", formatFloat(h)).Aria("hidden", "true").Attr("focusable", "false").Body(
-		svg("rect").Class("bar-unread").Attr("x", 0).Attr("y", 0).Attr("width", formatFloat(w)).Attr("height", formatFloat(h)).
-			Attr("fill", "url(#"+unreadPattern+")"),
-		svg("rect").Class("bar-read").Attr("x", 0).Attr("y", 0).Attr("width", formatFloat(rw)).Attr("height", formatFloat(h)),
-	)
+	return app.Raw(rateBarSVG(rate, w, h, class))
 }
 
-// renderChart draws the chart card: the SVG built from chartLayout.
-func (c *console) renderChart() app.UI {
-	g := c.shown.Geom
-	return app.Section().Class("card", "chart-card").Aria("labelledby", "chart-title").Body(
-		app.Div().Class("card-head").Body(
-			app.H2().ID("chart-title").Class("card-title").Text("Read and unread per message"),
-			app.P().Class("muted", "small", "chart-help").Text("Hover or focus a bar for exact numbers; arrow keys move, Enter opens the members."),
-		),
-		app.If(g.Bucketed, func() app.UI {
-			return app.P().Class("bucket-note").Role("note").Text("Bucketed: " + g.Note + ".")
-		}),
-		c.renderSVG(g),
-	)
+func rateBarSVG(rate float64, w, h float64, class string) string {
+	fw, fh := formatFloat(w), formatFloat(h)
+	var b svgWriter
+	b.open("svg", "class", "rate-bar "+class, "viewBox", "0 0 "+fw+" "+fh, "width", fw, "height", fh,
+		"aria-hidden", "true", "focusable", "false")
+	b.empty("rect", "class", "bar-unread", "x", "0", "y", "0", "width", fw, "height", fh, "fill", "url(#"+unreadPattern+")")
+	b.empty("rect", "class", "bar-read", "x", "0", "y", "0", "width", formatFloat(rate*w), "height", fh)
+	b.close("svg")
+	return b.String()
 }
 
-func (c *console) renderSVG(g chartGeom) app.UI {
-	v := func(f float64) string { return formatFloat(f) }
-	var nodes []app.UI
+// svgWriter builds SVG markup. Every value goes through attribute
+// escaping; text through text escaping.
+type svgWriter struct{ strings.Builder }
+
+// open writes a start tag with attribute name/value pairs.
+func (b *svgWriter) open(tag string, attrs ...string) {
+	b.WriteByte('<')
+	b.WriteString(tag)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		b.WriteByte(' ')
+		b.WriteString(attrs[i])
+		b.WriteString(`="`)
+		b.WriteString(escapeHTML(attrs[i+1]))
+		b.WriteByte('"')
+	}
+	b.WriteByte('>')
+}
+
+// empty writes an element without content.
+func (b *svgWriter) empty(tag string, attrs ...string) {
+	b.open(tag, attrs...)
+	b.close(tag)
+}
+
+// text writes an element holding text.
+func (b *svgWriter) text(tag, text string, attrs ...string) {
+	b.open(tag, attrs...)
+	b.WriteString(escapeHTML(text))
+	b.close(tag)
+}
+
+func (b *svgWriter) close(tag string) {
+	b.WriteString("</")
+	b.WriteString(tag)
+	b.WriteByte('>')
+}
+
+// escapeHTML escapes text and attribute values. (The html package would
+// do, but its entity table costs wasm size for one function.)
+func escapeHTML(s string) string {
+	if !strings.ContainsAny(s, `&<>"'`) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '"':
+			b.WriteString("&#34;")
+		case '\'':
+			b.WriteString("&#39;")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// chartSVG is the whole chart as one SVG document: bars, axes, legend and
+// the focusable hit areas. The chart component shows it as one Raw
+// element, so a new result costs one innerHTML instead of thousands of
+// element and attribute calls, and hovering does not touch it (the
+// tooltip is a separate overlay). Column i's hit area carries data-col="i"
+// for the delegated event handlers; column 0 is the chart's tab stop.
+func chartSVG(g chartGeom) string {
+	v := formatFloat
+	var b svgWriter
+	b.Grow(512 + 900*len(g.Cols))
+	b.open("svg", "xmlns", svgNS, "id", "chart", "class", "chart",
+		"viewBox", "0 0 "+v(g.W)+" "+v(g.H), "preserveAspectRatio", "xMidYMid meet",
+		"role", "group", "aria-label", chartSummary(g))
 
 	// Grid and count axis.
 	for _, t := range g.YTicks {
-		nodes = append(nodes,
-			svg("line").Class("grid").Attr("x1", v(g.Left)).Attr("x2", v(g.Right)).Attr("y1", v(t.Pos)).Attr("y2", v(t.Pos)),
-			svg("text").Class("tick", "tick-y").Attr("x", v(g.Left-8)).Attr("y", v(t.Pos+4)).Attr("text-anchor", "end").Text(t.Label),
-		)
+		b.empty("line", "class", "grid", "x1", v(g.Left), "x2", v(g.Right), "y1", v(t.Pos), "y2", v(t.Pos))
+		b.text("text", t.Label, "class", "tick tick-y", "x", v(g.Left-8), "y", v(t.Pos+4), "text-anchor", "end")
 	}
 	for _, t := range g.RateTicks {
-		nodes = append(nodes,
-			svg("text").Class("tick", "tick-rate").Attr("x", v(g.Right+8)).Attr("y", v(t.Pos+4)).Attr("text-anchor", "start").Text(t.Label),
-		)
+		b.text("text", t.Label, "class", "tick tick-rate", "x", v(g.Right+8), "y", v(t.Pos+4), "text-anchor", "start")
 	}
-	nodes = append(nodes,
-		svg("text").Class("axis-title").Attr("x", 14).Attr("y", v((g.Top+g.Bottom)/2)).
-			Attr("transform", "rotate(-90 14 "+v((g.Top+g.Bottom)/2)+")").Attr("text-anchor", "middle").Text(axisTitle(g)),
-		svg("text").Class("axis-title").Attr("x", v(g.W-10)).Attr("y", v((g.Top+g.Bottom)/2)).
-			Attr("transform", "rotate(90 "+v(g.W-10)+" "+v((g.Top+g.Bottom)/2)+")").Attr("text-anchor", "middle").Text("read rate"),
-	)
+	mid := v((g.Top + g.Bottom) / 2)
+	b.text("text", axisTitle(g), "class", "axis-title", "x", "14", "y", mid,
+		"transform", "rotate(-90 14 "+mid+")", "text-anchor", "middle")
+	b.text("text", "read rate", "class", "axis-title", "x", v(g.W-10), "y", mid,
+		"transform", "rotate(90 "+v(g.W-10)+" "+mid+")", "text-anchor", "middle")
 
-	// Columns: hit area (focusable, with the native tooltip), bars, marker.
-	active := c.hover
-	if active < 0 || active >= len(g.Cols) {
-		active = 0
-	}
-	cols := make([]app.UI, 0, len(g.Cols))
+	// Columns: missing band, bars, marker, hit area (focusable, with the
+	// native tooltip).
+	b.open("g", "class", "cols")
 	for i, col := range g.Cols {
-		i := i
-		seq := col.SeqLo
+		seq := formatSeq(col.SeqLo)
 		title := joinLines(colLines(col))
-		hit := svg("rect").ID("chart-col-"+strconv.Itoa(i)).Class("hit").
-			Attr("x", v(col.SlotX)).Attr("y", v(g.Top)).Attr("width", v(col.SlotW)).Attr("height", v(g.Bottom-g.Top)).
-			Attr("tabindex", tabIndexFor(i == active)).Role("img").Aria("label", title).
-			DataSet("seq", seq).
-			OnFocus(func(ctx app.Context, e app.Event) { c.hover = i }, app.EventScope("col", i)).
-			OnMouseEnter(func(ctx app.Context, e app.Event) { c.hover = i }, app.EventScope("col", i)).
-			OnClick(func(ctx app.Context, e app.Event) { c.openColumn(i) }, app.EventScope("col", i)).
-			OnKeyDown(func(ctx app.Context, e app.Event) { c.chartKey(ctx, e, i) }, app.EventScope("col", i)).
-			Body(svg("title").Text(title))
-		colNodes := []app.UI{
-			svg("rect").Class("bar-read").DataSet("seq", seq).
-				Attr("x", v(col.X)).Attr("y", v(col.ReadY)).Attr("width", v(col.W)).Attr("height", v(col.ReadH)),
-			svg("rect").Class("bar-unread").DataSet("seq", seq).
-				Attr("x", v(col.X)).Attr("y", v(col.UnreadY)).Attr("width", v(col.W)).Attr("height", v(col.UnreadH)).
-				Attr("fill", "url(#"+unreadPattern+")"),
+		if col.SeqHi != col.SeqLo {
+			b.open("g", "class", "col", "data-seq", seq, "data-seq-hi", formatSeq(col.SeqHi))
+		} else {
+			b.open("g", "class", "col", "data-seq", seq)
 		}
 		if col.MissingBand {
-			colNodes = append([]app.UI{
-				svg("rect").Class("missing-band").Attr("x", v(col.SlotX)).Attr("y", v(g.Top)).
-					Attr("width", v(col.SlotW)).Attr("height", v(g.Bottom-g.Top)),
-			}, colNodes...)
+			b.empty("rect", "class", "missing-band", "x", v(col.SlotX), "y", v(g.Top), "width", v(col.SlotW), "height", v(g.Bottom-g.Top))
 		}
+		b.empty("rect", "class", "bar-read", "data-seq", seq,
+			"x", v(col.X), "y", v(col.ReadY), "width", v(col.W), "height", v(col.ReadH))
+		b.empty("rect", "class", "bar-unread", "data-seq", seq,
+			"x", v(col.X), "y", v(col.UnreadY), "width", v(col.W), "height", v(col.UnreadH), "fill", "url(#"+unreadPattern+")")
 		if col.MissingMark {
 			cx := col.SlotX + col.SlotW/2
-			colNodes = append(colNodes, svg("path").Class("missing-mark").DataSet("seq", seq).DataSet("missing", col.Missing).
-				Attr("d", "M"+v(cx-4.5)+" "+v(g.Bottom+10)+" L"+v(cx+4.5)+" "+v(g.Bottom+10)+" L"+v(cx)+" "+v(g.Bottom+2)+" Z"))
+			b.empty("path", "class", "missing-mark", "data-seq", seq, "data-missing", strconv.Itoa(col.Missing),
+				"d", "M"+v(cx-4.5)+" "+v(g.Bottom+10)+" L"+v(cx+4.5)+" "+v(g.Bottom+10)+" L"+v(cx)+" "+v(g.Bottom+2)+" Z")
 		}
-		colNodes = append(colNodes, hit)
-		gcol := svg("g").Class("col").DataSet("seq", seq)
-		if i == c.hover {
-			gcol = gcol.Class("col-active")
-		}
-		if col.SeqHi != col.SeqLo {
-			gcol = gcol.DataSet("seq-hi", col.SeqHi)
-		}
-		cols = append(cols, gcol.Body(colNodes...))
+		b.open("rect", "id", chartColID(i), "class", "hit", "data-col", strconv.Itoa(i), "data-seq", seq,
+			"x", v(col.SlotX), "y", v(g.Top), "width", v(col.SlotW), "height", v(g.Bottom-g.Top),
+			"tabindex", tabIndexFor(i == 0), "role", "img", "aria-label", title)
+		b.text("title", title)
+		b.close("rect")
+		b.close("g")
 	}
-	nodes = append(nodes, svg("g").Class("cols").Body(cols...))
+	b.close("g")
 
 	// Base line, rate line, seq labels.
-	nodes = append(nodes,
-		svg("line").Class("axis").Attr("x1", v(g.Left)).Attr("x2", v(g.Right)).Attr("y1", v(g.Bottom)).Attr("y2", v(g.Bottom)),
-		svg("line").Class("axis").Attr("x1", v(g.Left)).Attr("x2", v(g.Left)).Attr("y1", v(g.Top)).Attr("y2", v(g.Bottom)),
-		svg("line").Class("axis", "axis-rate").Attr("x1", v(g.Right)).Attr("x2", v(g.Right)).Attr("y1", v(g.Top)).Attr("y2", v(g.Bottom)),
-	)
+	b.empty("line", "class", "axis", "x1", v(g.Left), "x2", v(g.Right), "y1", v(g.Bottom), "y2", v(g.Bottom))
+	b.empty("line", "class", "axis", "x1", v(g.Left), "x2", v(g.Left), "y1", v(g.Top), "y2", v(g.Bottom))
+	b.empty("line", "class", "axis axis-rate", "x1", v(g.Right), "x2", v(g.Right), "y1", v(g.Top), "y2", v(g.Bottom))
 	if g.RatePath != "" {
-		nodes = append(nodes, svg("path").Class("rate-line").Attr("d", g.RatePath).Attr("fill", "none"))
+		b.empty("path", "class", "rate-line", "d", g.RatePath, "fill", "none")
 	}
 	for _, t := range g.XTicks {
-		nodes = append(nodes,
-			svg("line").Class("tick-mark").Attr("x1", v(t.Pos)).Attr("x2", v(t.Pos)).Attr("y1", v(g.Bottom)).Attr("y2", v(g.Bottom+4)),
-			svg("text").Class("tick", "tick-x").Attr("x", v(t.Pos)).Attr("y", v(g.Bottom+24)).Attr("text-anchor", "middle").Text(t.Label),
-		)
+		b.empty("line", "class", "tick-mark", "x1", v(t.Pos), "x2", v(t.Pos), "y1", v(g.Bottom), "y2", v(g.Bottom+4))
+		b.text("text", t.Label, "class", "tick tick-x", "x", v(t.Pos), "y", v(g.Bottom+24), "text-anchor", "middle")
 	}
-	nodes = append(nodes, legend(g))
+	writeLegend(&b, g)
 	if g.Bucketed {
-		nodes = append(nodes, svg("text").Class("bucket-note", "chart-note").Attr("x", v(g.Right)).Attr("y", 16).
-			Attr("text-anchor", "end").Text("Bucketed: "+formatInt(g.BucketSize)+" seqs per bar"))
+		b.text("text", "Bucketed: "+formatInt(g.BucketSize)+" seqs per bar", "class", "bucket-note chart-note",
+			"x", v(g.Right), "y", "16", "text-anchor", "end")
 	}
-	if c.hover >= 0 && c.hover < len(g.Cols) {
-		nodes = append(nodes, tooltip(g, c.hover))
-	}
-
-	return svg("svg").ID("chart").Class("chart").
-		Attr("viewBox", "0 0 "+v(g.W)+" "+v(g.H)).Attr("preserveAspectRatio", "xMidYMid meet").
-		Role("group").Aria("label", chartSummary(g)).
-		OnMouseLeave(func(ctx app.Context, e app.Event) { c.hover = -1 }).
-		Body(nodes...)
+	b.close("svg")
+	return b.String()
 }
+
+// chartColID is the element ID of column i's hit area.
+func chartColID(i int) string { return "chart-col-" + strconv.Itoa(i) }
 
 func tabIndexFor(active bool) string {
 	if active {
@@ -182,34 +219,26 @@ func chartSummary(g chartGeom) string {
 	return s + ", with the read rate as a line."
 }
 
-func joinLines(lines []string) string {
-	s := ""
-	for i, l := range lines {
-		if i > 0 {
-			s += "\n"
-		}
-		s += l
-	}
-	return s
-}
+func joinLines(lines []string) string { return strings.Join(lines, "\n") }
 
-// legend explains the marks: solid read, hatched unread, the rate line and
-// the missing marker.
-func legend(g chartGeom) app.UI {
-	x := g.Left
-	y := 12.0
-	item := func(dx float64, mark app.UI, label string) app.UI {
-		return svg("g").Class("legend-item").Attr("transform", "translate("+formatFloat(x+dx)+" "+formatFloat(y)+")").Body(
-			mark,
-			svg("text").Class("legend-text").Attr("x", 18).Attr("y", 9).Text(label),
-		)
+// writeLegend explains the marks: solid read, hatched unread, the rate
+// line and the missing marker.
+func writeLegend(b *svgWriter, g chartGeom) {
+	x, y := g.Left, 12.0
+	item := func(dx float64, label string, mark func()) {
+		b.open("g", "class", "legend-item", "transform", "translate("+formatFloat(x+dx)+" "+formatFloat(y)+")")
+		mark()
+		b.text("text", label, "class", "legend-text", "x", "18", "y", "9")
+		b.close("g")
 	}
-	return svg("g").Class("legend").Body(
-		item(0, svg("rect").Class("legend-read").Attr("width", 12).Attr("height", 12), "Read"),
-		item(70, svg("rect").Class("legend-unread").Attr("width", 12).Attr("height", 12).Attr("fill", "url(#"+unreadPattern+")"), "Unread"),
-		item(152, svg("path").Class("legend-rate").Attr("d", "M0 6 L12 6").Attr("fill", "none"), "Read rate"),
-		item(250, svg("path").Class("legend-missing").Attr("d", "M1.5 11 L10.5 11 L6 3 Z"), missingLegend(g)),
-	)
+	b.open("g", "class", "legend")
+	item(0, "Read", func() { b.empty("rect", "class", "legend-read", "width", "12", "height", "12") })
+	item(70, "Unread", func() {
+		b.empty("rect", "class", "legend-unread", "width", "12", "height", "12", "fill", "url(#"+unreadPattern+")")
+	})
+	item(152, "Read rate", func() { b.empty("path", "class", "legend-rate", "d", "M0 6 L12 6", "fill", "none") })
+	item(250, missingLegend(g), func() { b.empty("path", "class", "legend-missing", "d", "M1.5 11 L10.5 11 L6 3 Z") })
+	b.close("g")
 }
 
 // missingLegend names the no-receipt marker: in a bucketed chart it marks
@@ -221,8 +250,8 @@ func missingLegend(g chartGeom) string {
 	return "No receipt (10062)"
 }
 
-// tooltip draws the numbers of column i inside the SVG (no inline styles
-// are allowed, so it cannot be a positioned HTML element).
+// tooltip draws the numbers of column i, in the chart's overlay (no
+// inline styles are allowed, so it cannot be a positioned HTML element).
 func tooltip(g chartGeom, i int) app.UI {
 	x, y, w, h := tooltipBox(g, i)
 	lines := colLines(g.Cols[i])
@@ -237,44 +266,4 @@ func tooltip(g chartGeom, i int) app.UI {
 		texts = append(texts, svg("text").Class(cls).Attr("x", formatFloat(x+10)).Attr("y", formatFloat(y+20+float64(j)*16)).Text(l))
 	}
 	return svg("g").ID("chart-tooltip").Class("tooltip").Aria("hidden", "true").Body(texts...)
-}
-
-// openColumn opens the drill-down of a single-seq column.
-func (c *console) openColumn(i int) {
-	if c.shown == nil || i >= len(c.shown.Geom.Cols) {
-		return
-	}
-	col := c.shown.Geom.Cols[i]
-	if col.SeqLo == col.SeqHi {
-		c.openDrill(col.SeqLo)
-	}
-}
-
-// chartKey moves between columns with the arrow keys (one tab stop for the
-// whole chart) and opens the members with Enter.
-func (c *console) chartKey(ctx app.Context, e app.Event, i int) {
-	n := len(c.shown.Geom.Cols)
-	next := i
-	switch e.Get("key").String() {
-	case "ArrowRight":
-		next = min(i+1, n-1)
-	case "ArrowLeft":
-		next = max(i-1, 0)
-	case "Home":
-		next = 0
-	case "End":
-		next = n - 1
-	case "Enter", " ":
-		e.PreventDefault()
-		c.openColumn(i)
-		return
-	case "Escape":
-		c.hover = -1
-		return
-	default:
-		return
-	}
-	e.PreventDefault()
-	c.hover = next
-	ctx.Defer(func(app.Context) { focusID("chart-col-" + strconv.Itoa(next)) })
 }

@@ -221,9 +221,7 @@ func TestChartBucketMissingMark(t *testing.T) {
 
 	// The drawn chart has a triangle for buckets 2 and 3 only, and the
 	// legend says what a bucket's triangle means.
-	c := newConsole()
-	c.show(newResult(query{App: "prod", Group: "g", Seqs: "1-400", Count: 400}, &api.ReceiptsResponse{Results: rs}))
-	html := app.HTMLString(c.renderSVG(c.shown.Geom))
+	html := chartSVG(newResult(query{App: "prod", Group: "g", Seqs: "1-400", Count: 400}, &api.ReceiptsResponse{Results: rs}).Geom)
 	if diff := cmp.Diff([]string{"7", "10"}, markedSeqs(html)); diff != "" {
 		t.Errorf("buckets with a missing marker, by first seq (-want +got):\n%s", diff)
 	}
@@ -241,9 +239,7 @@ func TestChartSeqMissingMark(t *testing.T) {
 		}
 		return api.Receipt{Read: 5, Unread: 5}
 	})
-	c := newConsole()
-	c.show(newResult(query{App: "prod", Group: "g", Seqs: "1-50", Count: 50}, &api.ReceiptsResponse{Results: rs}))
-	html := app.HTMLString(c.renderSVG(c.shown.Geom))
+	html := chartSVG(newResult(query{App: "prod", Group: "g", Seqs: "1-50", Count: 50}, &api.ReceiptsResponse{Results: rs}).Geom)
 	if diff := cmp.Diff([]string{"7", "31"}, markedSeqs(html)); diff != "" {
 		t.Errorf("seqs with a missing marker (-want +got):\n%s", diff)
 	}
@@ -264,12 +260,13 @@ func TestTooltipStaysInPlot(t *testing.T) {
 
 // TestChartRendersBucketNote checks that the chart card says it bucketed.
 func TestChartRendersBucketNote(t *testing.T) {
-	c := newConsole()
 	q := query{App: "prod", Group: "g", Seqs: "1-5000", Count: 5000}
-	c.show(newResult(q, &api.ReceiptsResponse{Results: receipts(1, 5000, func(uint32) api.Receipt { return api.Receipt{Read: 1} })}))
-	// Section > [head, p.bucket-note, svg]
+	r := newResult(q, &api.ReceiptsResponse{Results: receipts(1, 5000, func(uint32) api.Receipt { return api.Receipt{Read: 1} })})
+	c := &receiptChart{Geom: r.Geom}
+	c.OnInit()
+	// Section > [head, p.bucket-note, frame]
 	want := app.P().Class("bucket-note").Role("note").Text("Bucketed: 5,000 seqs in 148 buckets of up to 34; bars show the average per message.")
-	if err := app.Match(want, c.renderChart(), 1); err != nil {
+	if err := app.Match(want, c.Render(), 1); err != nil {
 		t.Error(err)
 	}
 }

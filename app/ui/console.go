@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,33 +12,42 @@ import (
 	"github.com/timconsole/timconsole/server/api"
 )
 
-// console is the one page of the app: the query form, the results and the
-// drill-down. "/" and "/receipts" both render it; the URL's query string is
-// the state that matters for sharing, everything else is private state.
+// console is the one page of the app. "/" and "/receipts" both render it;
+// the URL's query string is the state that matters for sharing.
+//
+// The page owns routing and status: who is signed in, the URL's question
+// and the pull that answers it, the result on screen, which row's members
+// are open, errors and notices. The query form, the summary tiles, the
+// chart, the table and the drill-down are child components (one file
+// each) that get value inputs from it and talk back through go-app actions
+// (actions.go), which the page handles with its own context.
+//
+// The page keeps no app.Context. Work that outlives an event (a pull, a
+// retry, /api/me) starts in a hook or an action handler, whose context has
+// the page as its source, and its closures capture that context: its
+// dispatches land as long as the page is mounted, whatever happened to the
+// button that started them (go-app drops a dispatch whose source element
+// has left the DOM).
 type console struct {
 	app.Compo
 
-	// uictx is the component's own context, kept from OnMount/OnNav. Async
-	// work dispatches its results through it: go-app drops a Dispatch whose
-	// source element has left the DOM (a Retry button that vanished, a row
-	// filtered away), and a lost result would leave a spinner forever.
-	uictx   app.Context
-	hasCtx  bool
 	api     *client
 	mounted bool
 
 	me       *api.Me
 	meStatus loadStatus
+	recent   []query
 
-	in      formInput
-	check   formCheck
-	touched bool // the operator pressed Pull once: show every problem
-	recent  []query
+	// What the URL asked for: the form's pre-fill (taken at each
+	// navigation to a deep link, counted by nav) and the drill-down's page
+	// size (the pageSize parameter, or the operator's choice).
+	prefill  formInput
+	nav      int
+	pageSize int
 
 	// The pull in flight. pendingCount is its seq count: the query's, or
 	// the failed seqs' when it retries those of a partial result.
 	pulling      bool
-	pending      query
 	pendingCount int
 	progDone     int
 	progTotal    int
@@ -49,14 +59,13 @@ type console struct {
 	// cached: the operator pressed Pull, they want current numbers.
 	forceFresh bool
 
-	// The result on screen (nil before the first one).
-	shown   *cachedResult
-	cache   resultCache
-	hover   int
-	view    tableView
-	below   string
-	rows    []api.Receipt
-	drill   drill
+	// The result on screen (nil before the first one), and the row whose
+	// members are open.
+	shown     *cachedResult
+	cache     resultCache
+	drillOpen bool
+	drillRow  api.Receipt
+
 	err     *api.Error
 	notice  string
 	updated bool // a new version is ready: offer a reload
@@ -67,57 +76,61 @@ type console struct {
 	onVisibility app.Func
 }
 
-// cachedResult is a result with what was derived from it once, so a
-// re-render (every keystroke, every hover) costs no recomputation.
+// cachedResult is a result with its chart geometry, computed once, so a
+// re-render (every keystroke, every hover) costs no recomputation. The
+// summary is the server's, as sent.
 type cachedResult struct {
-	Query   query
-	Resp    *api.ReceiptsResponse
-	Summary api.Summary
-	Geom    chartGeom
+	Query query
+	Resp  *api.ReceiptsResponse
+	Geom  chartGeom
 }
 
 func newConsole() *console {
-	return &console{api: &client{t: newTransport()}, hover: -1, check: checkForm(formInput{}, nil)}
+	return &console{api: &client{t: newTransport()}, pageSize: defaultMembersPage}
 }
 
-// newResult derives the summary and chart once.
+// newResult derives the chart once.
 func newResult(q query, resp *api.ReceiptsResponse) *cachedResult {
-	return &cachedResult{
-		Query:   q,
-		Resp:    resp,
-		Summary: api.Summarize(resp.Results),
-		Geom:    chartLayout(resp.Results, chartW, chartH),
-	}
+	return &cachedResult{Query: q, Resp: resp, Geom: chartLayout(resp.Results, chartW, chartH)}
 }
 
-// OnMount runs in the browser only: load the operator and the local lists.
+// OnMount runs in the browser only: take the children's actions, load the
+// operator and the local lists.
 func (c *console) OnMount(ctx app.Context) {
-	c.setCtx(ctx)
 	c.mounted = true
+	c.listen(ctx)
 	_ = ctx.LocalStorage().Get(storeRecent, &c.recent)
-	if c.in.App == "" {
-		_ = ctx.LocalStorage().Get(storeLastApp, &c.in.App)
-	}
-	var pageSize int
-	if ctx.LocalStorage().Get(storeMembersPage, &pageSize) == nil && pageSize >= 1 && pageSize < membersPageSize {
-		membersPageSize = pageSize
-	}
 	c.updated = ctx.AppUpdateAvailable()
 	if !c.updated {
 		c.watchUpdates(ctx)
 	}
-	c.loadMe()
+	c.loadMe(ctx)
+}
+
+// listen registers the page's action handlers. go-app runs each with a
+// context whose source is the page, and drops them when the page goes.
+func (c *console) listen(ctx app.Context) {
+	ctx.Handle(actionPull, c.handlePull)
+	ctx.Handle(actionFormInvalid, c.handleFormInvalid)
+	ctx.Handle(actionRetry, c.handleRetry)
+	ctx.Handle(actionRetryFailed, c.handleRetryFailed)
+	ctx.Handle(actionOpenSeq, c.handleOpenSeq)
+	ctx.Handle(actionCloseDrill, c.handleCloseDrill)
+	ctx.Handle(actionPageSize, c.handlePageSize)
+	ctx.Handle(actionFail, c.handleFail)
 }
 
 // OnNav runs on the server (prerendering) and in the browser: the URL is the
 // query. The server only pre-fills the form; the browser also pulls.
 func (c *console) OnNav(ctx app.Context) {
-	c.setCtx(ctx)
 	u := ctx.Page().URL()
 	q, ok := queryFromURL(u)
 	if u.Path == pathReceipts {
-		c.in = formInput{App: q.App, Group: q.Group, Seqs: q.Seqs}
-		c.check = checkForm(c.in, c.me)
+		c.prefill = formInput{App: q.App, Group: q.Group, Seqs: q.Seqs}
+		c.nav++
+	}
+	if n, ok := pageSizeFromURL(u); ok {
+		c.pageSize = n
 	}
 	if !app.IsClient {
 		return
@@ -128,7 +141,7 @@ func (c *console) OnNav(ctx app.Context) {
 	case !ok:
 		c.stopPull()
 		c.shown = nil
-		c.drill.close()
+		c.drillOpen = false
 	case c.shown != nil && c.shown.Query.key() == q.key() && !fresh:
 	default:
 		if r, hit := c.cache.get(q); hit && !fresh {
@@ -136,8 +149,24 @@ func (c *console) OnNav(ctx app.Context) {
 			c.show(r)
 			return
 		}
-		c.startPull(q)
+		c.runPull(ctx, q, nil)
 	}
+}
+
+// pageSizeParam is the deep link's drill-down page size (1 to
+// api.MaxMembersLimit members), e.g. /receipts?app=…&group=…&seqs=…&pageSize=25.
+const pageSizeParam = "pageSize"
+
+// pageSizeFromURL reads the pageSize parameter, if valid.
+func pageSizeFromURL(u *url.URL) (int, bool) {
+	if u == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(u.Query().Get(pageSizeParam))
+	if err != nil || n < 1 || n > api.MaxMembersLimit {
+		return 0, false
+	}
+	return n, true
 }
 
 // OnAppUpdate shows the "new version" banner: the service worker serves the
@@ -156,109 +185,128 @@ func (c *console) OnDismount() {
 	c.unwatchUpdates()
 }
 
-func (c *console) setCtx(ctx app.Context) {
-	c.uictx, c.hasCtx = ctx, true
-}
-
-// loadMe fetches the operator and their apps.
-func (c *console) loadMe() {
-	if !c.hasCtx {
-		return
-	}
-	ctx := c.uictx
+// loadMe fetches the operator and their apps; ctx must be the page's.
+func (c *console) loadMe(ctx app.Context) {
 	c.meStatus = loading
 	ctx.Async(func() {
 		me, err := c.api.me(ctx)
 		ctx.Dispatch(func(ctx app.Context) {
 			if e := asAPIError(err); e != nil {
 				c.meStatus = loadingErr
-				c.fail(e)
+				c.fail(ctx, e)
 				return
 			}
 			if err != nil {
 				return
 			}
 			c.me, c.meStatus = me, loaded
-			if (c.in.App == "" || !hasApp(me, c.in.App)) && len(me.Apps) > 0 {
-				c.in.App = me.Apps[0].ID
-			}
-			c.check = checkForm(c.in, c.me)
 		})
 	})
 }
 
 // fail shows an error, or leaves for the login page on 401.
-func (c *console) fail(e *api.Error) {
+func (c *console) fail(ctx app.Context, e *api.Error) {
 	if e.Code == api.ECodeUnauthorized {
 		c.leaving = true
-		if c.hasCtx {
-			app.Window().Get("location").Set("href", loginURL(c.uictx.Page().URL()))
+		if app.IsClient {
+			app.Window().Get("location").Set("href", loginURL(ctx.Page().URL()))
 		}
 		return
 	}
 	c.err = e
 }
 
-// submit is Pull (or Enter in the form).
-func (c *console) submit(ctx app.Context) {
-	c.touched = true
-	c.notice = ""
-	c.check = checkForm(c.in, c.me)
-	if !c.check.OK() {
-		// The error box is about the previous query: next to the new
-		// problems it would read as their cause. Only the box goes; the
-		// result on screen stays. A failed /api/me is not stale: its box
-		// is how the operator retries loading their apps.
-		if c.meStatus != loadingErr {
-			c.err = nil
-		}
-		c.focusFirstProblem(ctx)
+// handlePull is a valid Pull: the query goes into the URL, which runs it;
+// the same URL again is a refresh.
+func (c *console) handlePull(ctx app.Context, a app.Action) {
+	q, ok := a.Value.(query)
+	if !ok {
 		return
 	}
-	q := c.check.query(c.in)
-	ctx.LocalStorage().Set(storeLastApp, q.App)
+	c.notice = ""
 	if cur, ok := queryFromURL(ctx.Page().URL()); ok && cur.key() == q.key() {
-		c.startPull(q) // same URL: a refresh
+		c.runPull(ctx, q, nil)
 		return
 	}
 	c.forceFresh = true
 	ctx.Navigate(q.path())
 }
 
-func (c *console) focusFirstProblem(ctx app.Context) {
-	id := ""
-	switch {
-	case c.check.AppProblem != "":
-		id = "app-select"
-	case c.check.GroupProblem != "":
-		id = "group-input"
-	case len(c.check.SeqProblems) > 0:
-		id = "seqs-input"
-	}
-	if id != "" {
-		ctx.Defer(func(app.Context) { focusID(id) })
+// handleFormInvalid is a Pull the form refused. The error box is about the
+// previous query: next to the new problems it would read as their cause.
+// Only the box goes; the result on screen stays. A failed /api/me is not
+// stale: its box is how the operator retries loading their apps.
+func (c *console) handleFormInvalid(ctx app.Context, a app.Action) {
+	c.notice = ""
+	if c.meStatus != loadingErr {
+		c.err = nil
 	}
 }
 
-// startPull runs a query; a newer pull or Cancel supersedes it.
-func (c *console) startPull(q query) { c.runPull(q, nil) }
+// handleRetry repeats what failed: /api/me, or the pull of the URL.
+func (c *console) handleRetry(ctx app.Context, a app.Action) {
+	c.err = nil
+	if c.meStatus == loadingErr {
+		c.loadMe(ctx)
+		return
+	}
+	if q, ok := queryFromURL(ctx.Page().URL()); ok {
+		c.runPull(ctx, q, nil)
+	}
+}
 
-// retryFailed pulls again only the seqs the result on screen could not
-// fetch, and merges the answers into it.
-func (c *console) retryFailed() {
+// handleRetryFailed pulls again only the seqs the result on screen could
+// not fetch, and merges the answers into it.
+func (c *console) handleRetryFailed(ctx app.Context, a app.Action) {
 	if c.shown != nil && c.shown.Resp.Partial {
-		c.runPull(c.shown.Query, c.shown)
+		c.runPull(ctx, c.shown.Query, c.shown)
+	}
+}
+
+// handleOpenSeq opens the drill-down of a seq of the result on screen (a
+// row or a chart column).
+func (c *console) handleOpenSeq(ctx app.Context, a app.Action) {
+	seq, ok := a.Value.(uint32)
+	if !ok || c.shown == nil {
+		return
+	}
+	for _, r := range c.shown.Resp.Results {
+		if r.Seq == seq {
+			c.drillOpen, c.drillRow = true, r
+			// The panel focuses its title when it mounts; an open panel
+			// shown again (the same seq) gets the focus here.
+			ctx.Defer(func(app.Context) { focusID("drilldown-title") })
+			return
+		}
+	}
+}
+
+// handleCloseDrill closes the panel and returns focus to its row.
+func (c *console) handleCloseDrill(ctx app.Context, a app.Action) {
+	seq := c.drillRow.Seq
+	c.drillOpen = false
+	ctx.Defer(func(app.Context) { focusID("row-" + formatSeq(seq)) })
+}
+
+// handlePageSize is the drill-down's "per page" select.
+func (c *console) handlePageSize(ctx app.Context, a app.Action) {
+	if n, ok := a.Value.(int); ok {
+		c.pageSize = validPageSize(n)
+	}
+}
+
+// handleFail is a child's failure that concerns the page (a 401).
+func (c *console) handleFail(ctx app.Context, a app.Action) {
+	if e, ok := a.Value.(*api.Error); ok && e != nil {
+		c.fail(ctx, e)
 	}
 }
 
 // runPull runs query q, or, with base, only base's not-fetched seqs, whose
-// answers then replace theirs in base.
-func (c *console) runPull(q query, base *cachedResult) {
+// answers then replace theirs in base. A newer pull or Cancel supersedes
+// it. ctx must be the page's (from a hook or an action handler).
+func (c *console) runPull(ctx app.Context, q query, base *cachedResult) {
 	c.stopPull()
-	if !c.hasCtx {
-		return
-	}
-	ctx := c.uictx
 	pctx, cancel := context.WithCancel(ctx)
 	c.pullGen++
 	gen := c.pullGen
@@ -268,7 +316,7 @@ func (c *console) runPull(q query, base *cachedResult) {
 		failed := base.Resp.NotFetchedSeqs()
 		req.Seqs, count = api.SeqText(api.FormatSeqs(failed)), len(failed)
 	}
-	c.pulling, c.pending, c.pendingCount, c.pullCancel = true, q, count, cancel
+	c.pulling, c.pendingCount, c.pullCancel = true, count, cancel
 	c.progDone, c.progTotal = 0, count
 	c.pullStart, c.elapsed = time.Now(), 0
 	c.err, c.notice = nil, ""
@@ -292,14 +340,14 @@ func (c *console) runPull(q query, base *cachedResult) {
 			})
 		}
 		resp, err := c.api.receipts(pctx, req, progress)
-		ctx.Dispatch(func(app.Context) {
+		ctx.Dispatch(func(ctx app.Context) {
 			if gen != c.pullGen {
 				return
 			}
 			c.pulling, c.pullCancel = false, nil
 			if err != nil {
 				if e := asAPIError(err); e != nil {
-					c.fail(e)
+					c.fail(ctx, e)
 				}
 				return
 			}
@@ -343,8 +391,9 @@ func (c *console) startClock(ctx app.Context, gen int) (stop func()) {
 
 // mergeRetry puts the answers of a retry of the not-fetched seqs into the
 // partial result they came from: the same seqs in the same order, the
-// retried ones replaced, the summary recomputed by the server's own rule,
-// the upstream cost added up.
+// retried ones replaced, the upstream cost added up. It is the one place
+// the UI computes a summary: the merged result has none from the server,
+// so it is recomputed by the server's own rule (api.Summarize).
 func mergeRetry(base, retry *api.ReceiptsResponse) *api.ReceiptsResponse {
 	bySeq := make(map[uint32]api.Receipt, len(retry.Results))
 	for _, r := range retry.Results {
@@ -389,91 +438,14 @@ func (c *console) cancelPull() {
 	}
 }
 
-// show puts a result on screen.
+// show puts a result on screen. Another question closes the drill-down;
+// the same question refreshed keeps it.
 func (c *console) show(r *cachedResult) {
 	same := c.shown != nil && c.shown.Query.key() == r.Query.key()
 	c.shown = r
-	c.hover = -1
 	c.err = nil
 	if !same {
-		c.view.Page = 0
-		c.drill.close()
-	}
-	c.refreshRows()
-}
-
-// refreshRows recomputes the table after a result or view change.
-func (c *console) refreshRows() {
-	if c.shown == nil {
-		c.rows = nil
-		return
-	}
-	c.view.Below = parseBelow(c.below)
-	c.rows = tableRows(c.shown.Resp.Results, c.view)
-}
-
-// openDrill opens the drill-down for a seq of the result on screen.
-func (c *console) openDrill(seq uint32) {
-	if c.shown == nil {
-		return
-	}
-	for _, r := range c.shown.Resp.Results {
-		if r.Seq == seq {
-			if req, ok := c.drill.open(c.shown.Query, r); ok {
-				c.fetchMembers(req)
-			}
-			if c.hasCtx {
-				c.uictx.Defer(func(app.Context) { focusID("drilldown-title") })
-			}
-			return
-		}
-	}
-}
-
-// closeDrill closes the panel and returns focus to its row.
-func (c *console) closeDrill() {
-	seq := c.drill.Row.Seq
-	c.drill.close()
-	if c.hasCtx {
-		c.uictx.Defer(func(app.Context) { focusID("row-" + formatSeq(seq)) })
-	}
-}
-
-// fetchMembers loads one page of the drill-down.
-func (c *console) fetchMembers(req api.MembersRequest) {
-	if !c.hasCtx {
-		return
-	}
-	ctx := c.uictx
-	ctx.Async(func() {
-		page, err := c.api.members(ctx, req)
-		ctx.Dispatch(func(app.Context) {
-			if e := asAPIError(err); e != nil {
-				if e.Code == api.ECodeUnauthorized {
-					c.fail(e)
-					return
-				}
-				c.drill.failed(req, e)
-				return
-			}
-			if err == nil {
-				c.drill.loaded(req, page)
-			}
-		})
-	})
-}
-
-// retry repeats what failed: the pull on screen's URL, or /api/me.
-func (c *console) retry() {
-	c.err = nil
-	if c.meStatus == loadingErr {
-		c.loadMe()
-		return
-	}
-	if c.hasCtx {
-		if q, ok := queryFromURL(c.uictx.Page().URL()); ok {
-			c.startPull(q)
-		}
+		c.drillOpen = false
 	}
 }
 

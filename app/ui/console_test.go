@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,58 +15,66 @@ import (
 )
 
 // harness gives the console a context on the host, where OnMount never
-// runs: the test engine is the server variant and calls OnPreRender.
+// runs: the test engine is the server variant and calls OnPreRender. It
+// registers the page's action handlers as OnMount does, and keeps the
+// context for the test (only the test keeps one).
 type harness struct {
 	*console
+	ctx *app.Context
 }
 
-func (h harness) OnPreRender(ctx app.Context) { h.setCtx(ctx) }
+func (h harness) OnPreRender(ctx app.Context) {
+	h.listen(ctx)
+	*h.ctx = ctx
+}
 
 func mustLoadConsole(t *testing.T, f *fakeBFF) (harness, app.TestEngine) {
 	t.Helper()
 	srv := mustStartBFF(t, f)
-	h := harness{console: newConsole()}
+	h := harness{console: newConsole(), ctx: new(app.Context)}
 	h.api.base = srv.URL
 	e := app.NewTestEngine()
 	if err := e.Load(h); err != nil {
 		t.Fatal(err)
 	}
 	e.ConsumeAll()
-	if !h.hasCtx {
+	if h.ctx.Context == nil {
 		t.Fatal("OnPreRender did not run")
 	}
 	return h, e
 }
 
+func (h harness) pull(q query) { h.runPull(*h.ctx, q, nil) }
+
 func TestConsolePullAndShow(t *testing.T) {
 	f := &fakeBFF{stream: true, members: 150}
 	h, e := mustLoadConsole(t, f)
-	h.loadMe()
+	h.loadMe(*h.ctx)
 	e.ConsumeAll()
-	if h.me == nil || h.in.App != "prod" {
-		t.Fatalf("me = %+v, app = %q; want the first app chosen", h.me, h.in.App)
+	if h.me == nil || h.meStatus != loaded {
+		t.Fatalf("me = %+v, status %v; want loaded", h.me, h.meStatus)
 	}
-	// Top bar: header > [brand, right > [operator > [name, email], logout]]
-	if err := app.Match(app.Text("Ada Lovelace"), h.renderTopBar(), 1, 0, 0, 0); err != nil {
+	// Header: header > topbar > [brand, right > [operator > [name, email], logout]]
+	if err := app.Match(app.Text("Ada Lovelace"), h.renderHeader(), 0, 1, 0, 0, 0); err != nil {
 		t.Errorf("operator name: %v", err)
 	}
 
-	h.startPull(query{App: "prod", Group: "g1", Seqs: "1-20", Count: 20})
+	h.pull(query{App: "prod", Group: "g1", Seqs: "1-20", Count: 20})
 	if !h.pulling {
-		t.Fatal("not pulling after startPull")
+		t.Fatal("not pulling after runPull")
 	}
 	e.ConsumeAll()
 	if h.pulling || h.shown == nil || h.err != nil {
 		t.Fatalf("after pull: pulling %v, shown %v, err %v", h.pulling, h.shown != nil, h.err)
 	}
-	if got := h.shown.Summary; got.Messages != 20 || got.Missing != 2 || got.WithReceipt != 18 {
+	if got := h.shown.Resp.Summary; got.Messages != 20 || got.Missing != 2 || got.WithReceipt != 18 {
 		t.Errorf("summary = %+v", got)
 	}
 	if len(h.recent) != 1 || h.recent[0].Group != "g1" {
 		t.Errorf("recent = %+v", h.recent)
 	}
 	// Tiles: section > tile[i] > [label, value]
-	if err := app.Match(app.Text("2"), renderTiles(h.shown.Summary), 2, 1, 0); err != nil {
+	if err := app.Match(app.Text("2"), (&summaryTiles{Summary: h.shown.Resp.Summary}).Render(), 2, 1, 0); err != nil {
 		t.Errorf("missing tile: %v", err)
 	}
 
@@ -73,7 +82,7 @@ func TestConsolePullAndShow(t *testing.T) {
 	f.mu.Lock()
 	f.status, f.errBody = 502, `{"code":"upstream","message":"Tencent refused","upstreamCode":10010}`
 	f.mu.Unlock()
-	h.startPull(query{App: "prod", Group: "g1", Seqs: "1-20", Count: 20})
+	h.pull(query{App: "prod", Group: "g1", Seqs: "1-20", Count: 20})
 	e.ConsumeAll()
 	if h.shown == nil || h.err == nil || h.err.UpstreamCode != 10010 {
 		t.Fatalf("after failed refresh: shown %v, err %+v", h.shown != nil, h.err)
@@ -84,71 +93,91 @@ func TestConsolePullAndShow(t *testing.T) {
 	}
 }
 
-// TestConsoleInvalidSubmitClearsStaleError checks that Pull with a form
-// that fails its own checks removes the previous query's error box (it
-// would sit next to the new problems as if it explained them) and keeps
-// the result on screen.
+// TestConsoleUsesServerSummary checks that the tiles show the summary the
+// server sent, not one the UI computed from the rows.
+func TestConsoleUsesServerSummary(t *testing.T) {
+	c := newConsole()
+	rs := []api.Receipt{{Seq: 1, Read: 1, Unread: 1}}
+	sent := api.Summary{Messages: 7, WithReceipt: 7, TotalRead: 70, TotalUnread: 7, ReadRate: 70.0 / 77}
+	c.show(newResult(query{App: "prod", Group: "g", Seqs: "1", Count: 1}, &api.ReceiptsResponse{Results: rs, Summary: sent}))
+	tiles := app.HTMLString((&summaryTiles{Summary: c.shown.Resp.Summary}).Render())
+	if !strings.Contains(tiles, ">70<") || !strings.Contains(tiles, ">7<") {
+		t.Errorf("tiles do not show the server's summary %+v:\n%s", sent, tiles)
+	}
+}
+
+// TestConsoleInvalidSubmitClearsStaleError checks that a Pull the form
+// refused removes the previous query's error box (it would sit next to the
+// new problems as if it explained them) and keeps the result on screen;
+// the form's side (no request, the problems shown) is TestQueryFormSubmit.
 func TestConsoleInvalidSubmitClearsStaleError(t *testing.T) {
 	f := &fakeBFF{}
 	h, e := mustLoadConsole(t, f)
-	h.loadMe()
+	h.loadMe(*h.ctx)
 	e.ConsumeAll()
-	h.startPull(query{App: "prod", Group: "g1", Seqs: "1-20", Count: 20})
+	h.pull(query{App: "prod", Group: "g1", Seqs: "1-20", Count: 20})
 	e.ConsumeAll()
 	f.mu.Lock()
 	f.status, f.errBody = 502, `{"code":"upstream","message":"Tencent refused","upstreamCode":10010}`
 	f.mu.Unlock()
-	h.startPull(query{App: "prod", Group: "g2", Seqs: "1-5", Count: 5})
+	h.pull(query{App: "prod", Group: "g2", Seqs: "1-5", Count: 5})
 	e.ConsumeAll()
 	if h.err == nil || h.shown == nil {
 		t.Fatalf("setup: err %v, shown %v; want an error next to a result", h.err, h.shown != nil)
 	}
 	before := f.count(api.PathReceipts)
 
-	tests := []struct {
-		name string
-		in   formInput
-	}{
-		{"bad seqs", formInput{App: "prod", Group: "g1", Seqs: "1-20, x"}},
-		{"over the cap", formInput{App: "prod", Group: "g1", Seqs: "1-10001"}},
-		{"no group", formInput{App: "prod", Group: " ", Seqs: "1"}},
+	h.err = &api.Error{Code: api.ECodeUpstream, Message: "Tencent refused", UpstreamCode: 10010}
+	(*h.ctx).NewAction(actionFormInvalid)
+	e.ConsumeAll()
+	if h.err != nil {
+		t.Errorf("the previous error box is still shown: %+v", h.err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h.err = &api.Error{Code: api.ECodeUpstream, Message: "Tencent refused", UpstreamCode: 10010}
-			h.in = tt.in
-			h.submit(h.uictx)
-			e.ConsumeAll()
-			if h.err != nil {
-				t.Errorf("the previous error box is still shown: %+v", h.err)
-			}
-			if h.check.OK() || !h.touched {
-				t.Errorf("check %+v, touched %v; want the problems shown", h.check, h.touched)
-			}
-			if h.shown == nil || h.shown.Query.Group != "g1" || len(h.rows) != 20 {
-				t.Errorf("the result on screen was lost: %+v", h.shown)
-			}
-		})
+	if h.shown == nil || h.shown.Query.Group != "g1" || len(h.shown.Resp.Results) != 20 {
+		t.Errorf("the result on screen was lost: %+v", h.shown)
 	}
 	if n := f.count(api.PathReceipts) - before; n != 0 {
-		t.Errorf("%d requests for invalid forms, want none", n)
+		t.Errorf("%d requests for an invalid form, want none", n)
 	}
 
 	// A failed /api/me is the page's own problem, not a stale one: its box
 	// (and its Try again) stays.
 	h.meStatus = loadingErr
 	h.err = &api.Error{Code: api.ECodeUnavailable, Message: "unreachable", Retryable: true}
-	h.in = formInput{App: "prod", Group: "g1", Seqs: "x"}
-	h.submit(h.uictx)
+	(*h.ctx).NewAction(actionFormInvalid)
 	e.ConsumeAll()
 	if h.err == nil || h.err.Message != "unreachable" {
 		t.Errorf("the /api/me error box went away: %+v", h.err)
 	}
 }
 
+// TestConsoleRetryOutlivesTheButton runs Try again the way the browser
+// does: the button posts an action and goes away with the error box; the
+// retry, started by the page's handler, still lands.
+func TestConsoleRetryOutlivesTheButton(t *testing.T) {
+	f := &fakeBFF{status: 502, errBody: `{"code":"unavailable","message":"Tencent answered HTTP 502","retryable":true}`}
+	h, e := mustLoadConsole(t, f)
+	h.pull(query{App: "prod", Group: "g1", Seqs: "1-5", Count: 5})
+	e.ConsumeAll()
+	if h.err == nil {
+		t.Fatal("setup: no error box")
+	}
+	f.mu.Lock()
+	f.status = 0
+	f.mu.Unlock()
+	// The retry re-reads the URL; the host engine's page URL has no query,
+	// so the retry of /api/me is the one to check here.
+	h.meStatus = loadingErr
+	(*h.ctx).NewAction(actionRetry)
+	e.ConsumeAll()
+	if h.err != nil || h.meStatus != loaded || h.me == nil {
+		t.Errorf("after Try again: err %v, me status %v", h.err, h.meStatus)
+	}
+}
+
 func TestConsoleCancel(t *testing.T) {
 	h, e := mustLoadConsole(t, &fakeBFF{stream: true})
-	h.startPull(query{App: "prod", Group: "g1", Seqs: "1-5", Count: 5})
+	h.pull(query{App: "prod", Group: "g1", Seqs: "1-5", Count: 5})
 	h.cancelPull()
 	e.ConsumeAll()
 	if h.pulling || h.shown != nil || h.err != nil || !strings.Contains(h.notice, "cancelled") {
@@ -156,71 +185,69 @@ func TestConsoleCancel(t *testing.T) {
 	}
 }
 
-func TestConsoleDrillDown(t *testing.T) {
-	f := &fakeBFF{members: 150}
-	h, e := mustLoadConsole(t, f)
-	h.startPull(query{App: "prod", Group: "g1", Seqs: "1-20", Count: 20})
+// TestConsoleOpenCloseDrill: a row's action opens the panel on that seq, the
+// table marks the row, and closing returns to no panel.
+func TestConsoleOpenCloseDrill(t *testing.T) {
+	h, e := mustLoadConsole(t, &fakeBFF{})
+	h.pull(query{App: "prod", Group: "g1", Seqs: "1-20", Count: 20})
 	e.ConsumeAll()
-
-	h.openDrill(7)
-	if !h.drill.Open || h.drill.list().Status != loading {
-		t.Fatalf("drill after open: %+v", h.drill)
-	}
+	(*h.ctx).NewActionWithValue(actionOpenSeq, uint32(7))
 	e.ConsumeAll()
-	if l := h.drill.list(); l.Status != loaded || len(l.Members) != membersPageSize || l.Done {
-		t.Fatalf("read page 1: status %v, %d members, done %v", l.Status, len(l.Members), l.Done)
+	if !h.drillOpen || h.drillRow.Seq != 7 || h.drillRow.Read != 7 {
+		t.Fatalf("after open: open %v, row %+v", h.drillOpen, h.drillRow)
 	}
-	req, ok := h.drill.loadMore()
-	if !ok {
-		t.Fatal("load more refused")
-	}
-	h.fetchMembers(req)
+	(*h.ctx).NewActionWithValue(actionOpenSeq, uint32(99)) // not in the result
 	e.ConsumeAll()
-	if l := h.drill.list(); len(l.Members) != 150 || !l.Done || l.Members[149] != "read-7-149" {
-		t.Fatalf("read page 2: %d members, done %v", len(l.Members), l.Done)
+	if h.drillRow.Seq != 7 {
+		t.Errorf("an unknown seq changed the panel to %+v", h.drillRow)
 	}
-
-	// Unread tab fails once: the error shows inline, the read list stays.
-	f.mu.Lock()
-	f.memberErr = &api.Error{Code: api.ECodeUpstream, Message: "busy", UpstreamCode: 70169, Retryable: true}
-	f.mu.Unlock()
-	if req, ok := h.drill.switchTab(api.FilterUnread); ok {
-		h.fetchMembers(req)
-	}
+	(*h.ctx).NewActionWithValue(actionPageSize, 25)
 	e.ConsumeAll()
-	if l := h.drill.list(); l.Status != loadingErr || l.Err.UpstreamCode != 70169 {
-		t.Fatalf("unread after failure: %+v", l)
+	if h.pageSize != 25 {
+		t.Errorf("page size %d, want 25", h.pageSize)
 	}
-	if len(h.drill.Lists[api.FilterRead].Members) != 150 {
-		t.Error("the read list was lost")
-	}
-	if req, ok := h.drill.loadMore(); ok {
-		h.fetchMembers(req)
-	}
+	(*h.ctx).NewAction(actionCloseDrill)
 	e.ConsumeAll()
-	if l := h.drill.list(); l.Status != loaded || len(l.Members) != 100 {
-		t.Fatalf("unread after retry: status %v, %d members", l.Status, len(l.Members))
+	if h.drillOpen {
+		t.Error("the panel is still open")
 	}
-
-	// A seq without receipt opens without a request.
-	before := f.count(api.PathMembers)
-	h.openDrill(10)
+	// Another question closes the panel.
+	(*h.ctx).NewActionWithValue(actionOpenSeq, uint32(7))
 	e.ConsumeAll()
-	if f.count(api.PathMembers) != before || !h.drill.Open {
-		t.Errorf("missing seq: %d member calls, open %v", f.count(api.PathMembers)-before, h.drill.Open)
-	}
-	h.closeDrill()
-	if h.drill.Open {
-		t.Error("closeDrill left the panel open")
+	h.pull(query{App: "prod", Group: "g2", Seqs: "1-3", Count: 3})
+	e.ConsumeAll()
+	if h.drillOpen {
+		t.Error("a new question kept the old panel open")
 	}
 }
 
 func TestConsoleUnauthorizedLeaves(t *testing.T) {
 	h, e := mustLoadConsole(t, &fakeBFF{status: 401, errBody: `{"code":"unauthorized","message":"sign in","loginUrl":"/auth/login"}`})
-	h.startPull(query{App: "prod", Group: "g1", Seqs: "1", Count: 1})
+	h.pull(query{App: "prod", Group: "g1", Seqs: "1", Count: 1})
 	e.ConsumeAll()
 	if !h.leaving || h.err != nil {
 		t.Errorf("leaving %v, err %v; want a redirect, no error box", h.leaving, h.err)
+	}
+}
+
+func TestPageSizeFromURL(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want int
+		ok   bool
+	}{
+		{"/receipts?pageSize=5", 5, true},
+		{"/receipts?pageSize=200", 200, true},
+		{"/receipts?pageSize=201", 0, false},
+		{"/receipts?pageSize=0", 0, false},
+		{"/receipts?pageSize=x", 0, false},
+		{"/receipts", 0, false},
+	}
+	for _, tt := range tests {
+		u, _ := url.Parse(tt.raw)
+		if got, ok := pageSizeFromURL(u); got != tt.want || ok != tt.ok {
+			t.Errorf("pageSizeFromURL(%s) = %d, %v; want %d, %v", tt.raw, got, ok, tt.want, tt.ok)
+		}
 	}
 }
 
@@ -305,4 +332,14 @@ func get(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %d", url, resp.StatusCode)
 	}
 	return string(b)
+}
+
+// containsAll reports whether s contains every one of subs.
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }

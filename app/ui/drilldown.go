@@ -6,10 +6,23 @@ import (
 	"github.com/timconsole/timconsole/server/api"
 )
 
-// membersPageSize is how many members one "load more" asks for. OnMount
-// lowers it when local storage holds a smaller size under storeMembersPage:
-// the end-to-end suite walks several pages of a small group that way.
-var membersPageSize = 100
+// Drill-down page sizes: how many members one "load more" asks for. The
+// panel's "per page" select offers memberPageSizes(); the deep link's
+// pageSize parameter may ask for any size from 1 to api.MaxMembersLimit
+// (the end-to-end suite walks several pages of a small group that way).
+const defaultMembersPage = 100
+
+// memberPageSizes are the choices of the panel's "per page" select.
+func memberPageSizes() []int { return []int{25, 50, 100, 200} }
+
+// validPageSize clamps a requested drill-down page size; 0 or less means
+// the default.
+func validPageSize(n int) int {
+	if n <= 0 {
+		return defaultMembersPage
+	}
+	return min(n, api.MaxMembersLimit)
+}
 
 // loadStatus drives the loaders: what a list shows depends only on it.
 type loadStatus int
@@ -41,17 +54,20 @@ type drill struct {
 	Tab    string // api.FilterRead or api.FilterUnread
 	Lists  map[string]*memberList
 	Search string
+	// PageSize is the members asked for per page.
+	PageSize int
 }
 
 // open shows the panel for one row, on the Read tab, and asks for its first
 // page.
-func (d *drill) open(q query, row api.Receipt) (api.MembersRequest, bool) {
+func (d *drill) open(q query, row api.Receipt, pageSize int) (api.MembersRequest, bool) {
 	*d = drill{
-		Open:  true,
-		Query: q,
-		Row:   row,
-		Tab:   api.FilterRead,
-		Lists: map[string]*memberList{api.FilterRead: {}, api.FilterUnread: {}},
+		Open:     true,
+		Query:    q,
+		Row:      row,
+		Tab:      api.FilterRead,
+		Lists:    map[string]*memberList{api.FilterRead: {}, api.FilterUnread: {}},
+		PageSize: validPageSize(pageSize),
 	}
 	return d.next()
 }
@@ -100,7 +116,7 @@ func (d *drill) next() (api.MembersRequest, bool) {
 		Seq:     d.Row.Seq,
 		Filter:  d.Tab,
 		Cursor:  l.Cursor,
-		Limit:   membersPageSize,
+		Limit:   validPageSize(d.PageSize),
 	}, true
 }
 

@@ -12,8 +12,8 @@ func TestDrillStateMachine(t *testing.T) {
 	row := api.Receipt{Seq: 7, Read: 3, Unread: 2}
 	var d drill
 
-	req, ok := d.open(q, row)
-	want := api.MembersRequest{App: "prod", GroupID: "g1", Seq: 7, Filter: api.FilterRead, Limit: membersPageSize}
+	req, ok := d.open(q, row, defaultMembersPage)
+	want := api.MembersRequest{App: "prod", GroupID: "g1", Seq: 7, Filter: api.FilterRead, Limit: defaultMembersPage}
 	if !ok || !cmp.Equal(want, req) {
 		t.Fatalf("open = %+v, %v; want %+v", req, ok, want)
 	}
@@ -77,8 +77,8 @@ func TestDrillStateMachine(t *testing.T) {
 func TestDrillIgnoresStaleAnswers(t *testing.T) {
 	q := query{App: "prod", Group: "g1", Seqs: "1-9", Count: 9}
 	var d drill
-	old, _ := d.open(q, api.Receipt{Seq: 7, Read: 3})
-	newer, _ := d.open(q, api.Receipt{Seq: 8, Read: 3})
+	old, _ := d.open(q, api.Receipt{Seq: 7, Read: 3}, defaultMembersPage)
+	newer, _ := d.open(q, api.Receipt{Seq: 8, Read: 3}, defaultMembersPage)
 
 	d.loaded(old, &api.MembersResponse{Members: []string{"stale"}, Done: true})
 	d.failed(old, &api.Error{Code: api.ECodeInternal})
@@ -101,7 +101,7 @@ func TestDrillIgnoresStaleAnswers(t *testing.T) {
 
 func TestDrillMissingReceipt(t *testing.T) {
 	var d drill
-	if _, ok := d.open(query{App: "a", Group: "g"}, api.Receipt{Seq: 3, Code: 10062}); ok {
+	if _, ok := d.open(query{App: "a", Group: "g"}, api.Receipt{Seq: 3, Code: 10062}, defaultMembersPage); ok {
 		t.Error("open on a seq without receipt sent a request")
 	}
 	if l := d.list(); l.Status != loaded || !l.Done {
@@ -114,7 +114,7 @@ func TestDrillMissingReceipt(t *testing.T) {
 
 func TestDrillEmptyCursorEndsTheList(t *testing.T) {
 	var d drill
-	req, _ := d.open(query{App: "a", Group: "g"}, api.Receipt{Seq: 3, Read: 5})
+	req, _ := d.open(query{App: "a", Group: "g"}, api.Receipt{Seq: 3, Read: 5}, defaultMembersPage)
 	d.loaded(req, &api.MembersResponse{Members: []string{"a"}, Cursor: "", Done: false})
 	if !d.list().Done {
 		t.Error("a page without cursor did not end the list; load more would repeat page 1")

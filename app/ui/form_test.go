@@ -115,34 +115,40 @@ func TestSeqHint(t *testing.T) {
 	}
 }
 
+// loadedForm is a mounted-in-the-browser form with the operator's apps.
+func loadedForm(in formInput) *queryForm {
+	me := testMe()
+	f := &queryForm{Apps: me.Apps, MaxSeqs: me.MaxSeqs, MeStatus: loaded, Ready: true}
+	f.OnInit()
+	f.in = in
+	f.recheck()
+	return f
+}
+
 // TestFormRendersValidation renders the form as the operator types and
 // checks the live hint and the invalid markers.
 func TestFormRendersValidation(t *testing.T) {
-	c := newConsole()
-	c.mounted = true
-	c.me, c.meStatus = testMe(), loaded
-	c.in = formInput{App: "prod", Group: "g1", Seqs: "1-20, 30"}
-	c.check = checkForm(c.in, c.me)
+	f := loadedForm(formInput{App: "prod", Group: "g1", Seqs: "1-20, 30"})
 
-	// Section > [H2, Form > [app, group, seqs, submit]]; seqs > [label, input, hint].
-	if err := app.Match(app.Text("21 seqs · at most 10000"), c.renderForm(), 1, 2, 2, 0); err != nil {
+	// Section > [H1, Form > [app, group, seqs, submit]]; seqs > [label, input, hint].
+	if err := app.Match(app.Text("21 seqs · at most 10000"), f.Render(), 1, 2, 2, 0); err != nil {
 		t.Errorf("seq count hint: %v", err)
 	}
 
-	c.in.Seqs = "1-20, x"
-	c.check = checkForm(c.in, c.me)
-	if err := app.Match(app.Text(`at character 7: "x" is not a number`), c.renderForm(), 1, 2, 2, 0); err != nil {
+	f.in.Seqs = "1-20, x"
+	f.recheck()
+	if err := app.Match(app.Text(`at character 7: "x" is not a number`), f.Render(), 1, 2, 2, 0); err != nil {
 		t.Errorf("seq problem hint: %v", err)
 	}
 
 	// An untouched empty group shows its quiet hint; after Pull, the problem.
-	c.in = formInput{App: "prod", Group: "", Seqs: "1"}
-	c.check = checkForm(c.in, c.me)
-	if err := app.Match(app.Text("As shown in the Chat console"), c.renderForm(), 1, 1, 2, 0); err != nil {
+	f.in = formInput{App: "prod", Group: "", Seqs: "1"}
+	f.recheck()
+	if err := app.Match(app.Text("As shown in the Chat console"), f.Render(), 1, 1, 2, 0); err != nil {
 		t.Errorf("quiet group hint: %v", err)
 	}
-	c.touched = true
-	if err := app.Match(app.Text("enter a group ID"), c.renderForm(), 1, 1, 2, 0); err != nil {
+	f.touched = true
+	if err := app.Match(app.Text("enter a group ID"), f.Render(), 1, 1, 2, 0); err != nil {
 		t.Errorf("group problem after submit: %v", err)
 	}
 }
@@ -150,16 +156,102 @@ func TestFormRendersValidation(t *testing.T) {
 // TestFormLockedBeforeMount checks the prerendered form: every control is
 // disabled (set to true, never to "false") until the wasm has mounted.
 func TestFormLockedBeforeMount(t *testing.T) {
-	c := newConsole()
-	form := c.renderForm()
+	f := &queryForm{}
+	f.OnInit()
 	want := app.Button().ID("pull-button").Type("submit").Class("btn", "btn-primary").Text("Pull").Disabled(true)
-	if err := app.Match(want, form, 1, 3, 1); err != nil {
+	if err := app.Match(want, f.Render(), 1, 3, 1); err != nil {
 		t.Errorf("pull button before mount: %v", err)
 	}
-	c.mounted = true
-	c.me, c.meStatus = testMe(), loaded
+	f = loadedForm(formInput{})
 	want = app.Button().ID("pull-button").Type("submit").Class("btn", "btn-primary").Text("Pull")
-	if err := app.Match(want, c.renderForm(), 1, 3, 1); err != nil {
+	if err := app.Match(want, f.Render(), 1, 3, 1); err != nil {
 		t.Errorf("pull button after mount: %v", err)
+	}
+}
+
+// TestFormPrefill checks the inputs: a navigation's pre-fill replaces what
+// was typed, a page render without one keeps it, and the apps arriving
+// pick a valid app.
+func TestFormPrefill(t *testing.T) {
+	f := &queryForm{Prefill: formInput{App: "gone", Group: "g1", Seqs: "1-5"}, Nav: 1}
+	f.OnInit()
+	if f.in.Group != "g1" || f.in.App != "gone" {
+		t.Fatalf("after the first pre-fill: %+v", f.in)
+	}
+	f.in.Group = "typed"
+	f.Busy = true // another input changes: what was typed stays
+	f.OnUpdate(app.Context{})
+	if f.in.Group != "typed" {
+		t.Errorf("a page render without navigation replaced the typed group: %+v", f.in)
+	}
+	me := testMe()
+	f.Apps, f.MaxSeqs, f.MeStatus = me.Apps, me.MaxSeqs, loaded
+	f.OnUpdate(app.Context{})
+	if f.in.App != "prod" {
+		t.Errorf("app %q after the apps arrived, want the first valid one (prod)", f.in.App)
+	}
+	f.Prefill, f.Nav = formInput{App: "small", Group: "g2", Seqs: "7"}, 2
+	f.OnUpdate(app.Context{})
+	if f.in != f.Prefill || !f.check.OK() {
+		t.Errorf("after a navigation: %+v, check %+v; want the pre-fill", f.in, f.check)
+	}
+}
+
+// formHarness loads a form on the host and records the actions it posts.
+type formHarness struct {
+	*queryForm
+	ctx   *app.Context
+	pulls *[]query
+	bad   *int
+}
+
+func (h formHarness) OnPreRender(ctx app.Context) {
+	*h.ctx = ctx
+	ctx.Handle(actionPull, func(_ app.Context, a app.Action) { *h.pulls = append(*h.pulls, a.Value.(query)) })
+	ctx.Handle(actionFormInvalid, func(app.Context, app.Action) { *h.bad++ })
+}
+
+// TestQueryFormSubmit checks Pull: an invalid form shows every problem and
+// posts only actionFormInvalid; a valid one posts the canonical query.
+func TestQueryFormSubmit(t *testing.T) {
+	me := testMe()
+	h := formHarness{
+		queryForm: &queryForm{Apps: me.Apps, MaxSeqs: me.MaxSeqs, MeStatus: loaded, Ready: true},
+		ctx:       new(app.Context), pulls: new([]query), bad: new(int),
+	}
+	e := app.NewTestEngine()
+	if err := e.Load(h); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+
+	tests := []struct {
+		name string
+		in   formInput
+	}{
+		{"bad seqs", formInput{App: "prod", Group: "g1", Seqs: "1-20, x"}},
+		{"over the cap", formInput{App: "prod", Group: "g1", Seqs: "1-10001"}},
+		{"no group", formInput{App: "prod", Group: " ", Seqs: "1"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.in, h.touched = tt.in, false
+			h.submit(*h.ctx)
+			e.ConsumeAll()
+			if h.check.OK() || !h.touched {
+				t.Errorf("check %+v, touched %v; want the problems shown", h.check, h.touched)
+			}
+			if *h.bad != i+1 || len(*h.pulls) != 0 {
+				t.Errorf("%d invalid and %d pulls posted, want %d and none", *h.bad, len(*h.pulls), i+1)
+			}
+		})
+	}
+
+	h.in = formInput{App: "prod", Group: " g1 ", Seqs: "9, 3-5, 4, 1"}
+	h.submit(*h.ctx)
+	e.ConsumeAll()
+	want := []query{{App: "prod", Group: "g1", Seqs: "1,3-5,9", Count: 5}}
+	if diff := cmp.Diff(want, *h.pulls); diff != "" {
+		t.Errorf("pulls posted (-want +got):\n%s", diff)
 	}
 }

@@ -57,7 +57,7 @@ func TestMergeRetry(t *testing.T) {
 	}
 	// The not-fetched tile shows only on partial results.
 	names := func(s api.Summary) (out []string) {
-		for _, tl := range summaryTiles(s) {
+		for _, tl := range tilesOf(s) {
 			out = append(out, tl.Name)
 		}
 		return out

@@ -5,9 +5,6 @@ package ui
 const (
 	storeRecent  = "timconsole.recent"
 	storeLastApp = "timconsole.app"
-	// storeMembersPage is an optional smaller drill-down page size, for
-	// tests; nothing in the UI sets it.
-	storeMembersPage = "timconsole.membersPageSize"
 )
 
 // maxRecent bounds the recent-queries list.

@@ -31,7 +31,7 @@ func (p *signedOut) Render() app.UI {
 	return app.Div().ID("signed-out").Class("console").DataSet("mounted", p.mounted).Body(
 		app.Header().Class("topbar").Body(
 			app.Div().Class("brand").Body(
-				app.Img().Class("brand-icon").Src("/web/icon.svg").Alt("").Width(28).Height(28),
+				brandIcon(),
 				app.Span().Class("brand-name").Text("timconsole"),
 				app.Span().Class("brand-sub").Text("Group read receipts"),
 			),

@@ -22,16 +22,22 @@ const (
 	sortStatus sortKey = "status"
 )
 
-var tableColumns = []struct {
+// tableColumn is a column of the results table.
+type tableColumn struct {
 	Key   sortKey
 	Label string
 	Num   bool
-}{
-	{sortSeq, "Seq", true},
-	{sortRead, "Read", true},
-	{sortUnread, "Unread", true},
-	{sortRate, "Read rate", true},
-	{sortStatus, "Status", false},
+}
+
+// tableColumns lists the columns in display order.
+func tableColumns() []tableColumn {
+	return []tableColumn{
+		{sortSeq, "Seq", true},
+		{sortRead, "Read", true},
+		{sortUnread, "Unread", true},
+		{sortRate, "Read rate", true},
+		{sortStatus, "Status", false},
+	}
 }
 
 // tablePageSize bounds the rows in the DOM: a 10,000-seq result stays fast,

@@ -121,28 +121,68 @@ func TestPageOf(t *testing.T) {
 }
 
 // TestTableRenders checks the rendered table: header sort state, row
-// order after a sort, and the row count line with a filter.
+// order after a sort, the row count line with a filter, and the rows'
+// cells and selection.
 func TestTableRenders(t *testing.T) {
-	c := newConsole()
-	c.show(newResult(query{App: "prod", Group: "g", Seqs: "1-8", Count: 8}, &api.ReceiptsResponse{Results: tableFixture()}))
+	fixture := tableFixture()
+	bySeq := map[uint32]api.Receipt{}
+	for _, r := range fixture {
+		bySeq[r.Seq] = r
+	}
+	tb := &resultsTable{Results: fixture, Key: "k1"}
+	tb.OnInit()
 
-	// table-area > Section > [head, scroll > table > [caption, thead, tbody], foot]
-	row := func(i int) []int { return []int{0, 1, 0, 2, i, 0, 0} } // first cell's text
-	if err := app.Match(app.Text("1"), c.renderTable(), row(0)...); err != nil {
+	// Section > [head, scroll > table > [caption, thead, tbody > rows], foot]
+	row := func(i int) []int { return []int{1, 0, 2, i} }
+	wantRow := func(seq uint32, selected bool) *tableRow { return &tableRow{R: bySeq[seq], Selected: selected} }
+	if err := app.Match(wantRow(1, false), tb.Render(), row(0)...); err != nil {
 		t.Errorf("first row before sorting: %v", err)
 	}
-	c.view = c.view.toggleSort(sortRate)
-	c.refreshRows()
-	if err := app.Match(app.Text("3"), c.renderTable(), row(0)...); err != nil {
+	tb.view = tb.view.toggleSort(sortRate)
+	tb.refresh()
+	if err := app.Match(wantRow(3, false), tb.Render(), row(0)...); err != nil {
 		t.Errorf("first row by rate: %v", err)
 	}
-	if err := app.Match(app.Text("4"), c.renderTable(), row(3)...); err != nil {
+	if err := app.Match(wantRow(4, false), tb.Render(), row(3)...); err != nil {
 		t.Errorf("fourth row by rate: %v", err)
 	}
+	// The open row is marked, the others are not.
+	tb.Selected, tb.HasSelected = 4, true
+	if err := app.Match(wantRow(4, true), tb.Render(), row(3)...); err != nil {
+		t.Errorf("selected row: %v", err)
+	}
 
-	c.below = "50"
-	c.refreshRows()
-	if err := app.Match(app.Text("Rows 1–2 of 2 (filtered from 8)"), c.renderTable(), 0, 2, 0, 0); err != nil {
+	tb.below = "50"
+	tb.refresh()
+	if err := app.Match(app.Text("Rows 1–2 of 2 (filtered from 8)"), tb.Render(), 2, 0, 0); err != nil {
 		t.Errorf("count line: %v", err)
+	}
+
+	// A new result of the same question keeps the sort and the filters; a
+	// new question starts on page 1 with them too.
+	tb.view.Page = 3
+	tb.Results = append([]api.Receipt(nil), fixture...)
+	tb.OnUpdate(app.Context{})
+	if tb.view.Page != 3 || len(tb.rows) != 2 {
+		t.Errorf("refresh: page %d, %d rows; want page kept, filter kept", tb.view.Page, len(tb.rows))
+	}
+	tb.Key = "k2"
+	tb.OnUpdate(app.Context{})
+	if tb.view.Page != 0 || tb.view.Sort != sortRate {
+		t.Errorf("new question: page %d, sort %q; want page 0, sort kept", tb.view.Page, tb.view.Sort)
+	}
+
+	// A row: seq, read, unread, rate, status; a missing receipt shows dashes.
+	if err := app.Match(app.Text("1"), (&tableRow{R: bySeq[1]}).Render(), 0, 0); err != nil {
+		t.Errorf("row seq cell: %v", err)
+	}
+	for seq, r := range bySeq {
+		if r.Code == 0 {
+			continue
+		}
+		if err := app.Match(app.Text("—"), (&tableRow{R: r}).Render(), 1, 0); err != nil {
+			t.Errorf("row %d read cell: %v", seq, err)
+		}
+		break
 	}
 }

@@ -6,20 +6,26 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sync"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 // newTransport returns the fetch() transport.
-func newTransport() transport { return fetchTransport{} }
+func newTransport() transport {
+	// The rejection handler is created once per transport and never
+	// released: every request of the transport shares it.
+	return fetchTransport{ignore: app.FuncOf(func(app.Value, []app.Value) any { return nil })}
+}
 
 // fetchTransport calls the browser's fetch() through go-app's JS values:
 // same origin, the session cookie sent ("same-origin" credentials), and an
 // AbortController tied to ctx so Cancel really stops the request.
-type fetchTransport struct{}
+type fetchTransport struct {
+	// ignore is a promise rejection handler that drops the reason.
+	ignore app.Func
+}
 
-func (fetchTransport) do(ctx context.Context, r request) (*response, error) {
+func (t fetchTransport) do(ctx context.Context, r request) (*response, error) {
 	win := app.Window()
 	abort := win.Get("AbortController").New()
 	headers := map[string]any{"Accept": r.Accept}
@@ -58,8 +64,8 @@ func (fetchTransport) do(ctx context.Context, r request) (*response, error) {
 		reader := body.Call("getReader")
 		// An abort rejects reader.closed too; nobody else waits on it, and an
 		// unhandled rejection would log an error on every Cancel.
-		reader.Get("closed").Call("catch", ignoreRejection())
-		rc = &streamBody{reader: reader, finished: finished}
+		reader.Get("closed").Call("catch", t.ignore)
+		rc = &streamBody{reader: reader, finished: finished, ignore: t.ignore}
 	}
 	return &response{
 		Status:      resp.Get("status").Int(),
@@ -76,6 +82,7 @@ type streamBody struct {
 	done     bool
 	finished chan struct{}
 	closed   bool
+	ignore   app.Func
 }
 
 func (b *streamBody) Read(p []byte) (int, error) {
@@ -107,17 +114,11 @@ func (b *streamBody) Close() error {
 	}
 	b.closed = true
 	if b.reader != nil && !b.done {
-		b.reader.Call("cancel").Call("catch", ignoreRejection())
+		b.reader.Call("cancel").Call("catch", b.ignore)
 	}
 	close(b.finished)
 	return nil
 }
-
-// ignoreRejection is a promise rejection handler that drops the reason. It
-// is created once and never released: it is shared by every request.
-var ignoreRejection = sync.OnceValue(func() app.Func {
-	return app.FuncOf(func(app.Value, []app.Value) any { return nil })
-})
 
 // await waits for a JS promise. The callbacks run on a JS event-loop
 // goroutine and only hand the outcome over, so the caller (always inside

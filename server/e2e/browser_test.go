@@ -44,6 +44,11 @@ type session struct {
 	responses  []capturedResponse
 	byID       map[network.RequestID]capturedRequest
 
+	// capture fetches every response body; a bench browser only times
+	// the requests (timings), which costs no body fetch.
+	capture bool
+	timings map[network.RequestID]*requestTiming
+
 	bodies sync.WaitGroup // body fetches in flight
 	slots  chan struct{}  // bounds the body fetches
 
@@ -54,6 +59,29 @@ type session struct {
 // in returns the same browser reporting to t, for use inside a subtest
 // (a subtest must not fail its parent with FailNow).
 func (b *browser) in(t testing.TB) *browser { return &browser{t: t, session: b.session} }
+
+// requestTiming is when the browser sent a request and when the last bytes
+// of its answer arrived, in seconds of Chromium's monotonic clock.
+type requestTiming struct {
+	URL      string
+	Start    float64
+	LastData float64
+}
+
+// lastTiming returns the timing of the latest request whose URL ends in
+// suffix.
+func (b *browser) lastTiming(suffix string) (requestTiming, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var last requestTiming
+	found := false
+	for _, rt := range b.timings {
+		if strings.HasSuffix(rt.URL, suffix) && (!found || rt.Start > last.Start) {
+			last, found = *rt, true
+		}
+	}
+	return last, found
+}
 
 // capturedRequest is one request the browser sent (redirect hops included).
 type capturedRequest struct {
@@ -103,9 +131,9 @@ func newBrowser(t testing.TB, scripts ...string) *browser {
 // newBenchBrowser is a fresh browser that records only console output:
 // fetching every response body (app.wasm is 8 MB) would slow what a
 // benchmark measures.
-func newBenchBrowser(tb testing.TB) *browser {
+func newBenchBrowser(tb testing.TB, scripts ...string) *browser {
 	tb.Helper()
-	return startBrowser(tb, false, nil)
+	return startBrowser(tb, false, scripts)
 }
 
 func startBrowser(t testing.TB, capture bool, scripts []string) *browser {
@@ -124,7 +152,8 @@ func startBrowser(t testing.TB, capture bool, scripts []string) *browser {
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	b := &browser{t: t, session: &session{ctx: ctx, byID: map[network.RequestID]capturedRequest{}, slots: make(chan struct{}, 4)}}
+	b := &browser{t: t, session: &session{ctx: ctx, byID: map[network.RequestID]capturedRequest{}, slots: make(chan struct{}, 4),
+		capture: capture, timings: map[network.RequestID]*requestTiming{}}}
 	b.close = sync.OnceFunc(func() {
 		cancelC()
 		cancelA()
@@ -145,6 +174,8 @@ func startBrowser(t testing.TB, capture bool, scripts []string) *browser {
 		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{MaxTotalBufferSize: &total, MaxResourceBufferSize: &each}); err != nil {
 			t.Fatalf("enable network events: %v", err)
 		}
+	} else if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatalf("enable network events: %v", err)
 	}
 	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
 		t.Fatalf("enable log events: %v", err)
@@ -199,6 +230,13 @@ func (b *browser) onEvent(ev any) {
 		req := capturedRequest{URL: ev.Request.URL, Method: ev.Request.Method}
 		b.byID[ev.RequestID] = req
 		b.requests = append(b.requests, req)
+		b.timings[ev.RequestID] = &requestTiming{URL: ev.Request.URL, Start: ev.Timestamp.Float64()}
+	case *network.EventDataReceived:
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if rt := b.timings[ev.RequestID]; rt != nil {
+			rt.LastData = ev.Timestamp.Float64()
+		}
 	case *network.EventResponseReceivedExtraInfo:
 		b.mu.Lock()
 		defer b.mu.Unlock()
@@ -210,6 +248,9 @@ func (b *browser) onEvent(ev any) {
 		req := b.byID[ev.RequestID]
 		b.responses = append(b.responses, capturedResponse{ID: ev.RequestID, Method: req.Method, RequestURL: req.URL, URL: ev.Response.URL, Status: ev.Response.Status, Headers: fmt.Sprint(ev.Response.Headers)})
 	case *network.EventLoadingFinished:
+		if !b.capture {
+			return
+		}
 		// Bodies are fetched right away: Chromium drops them once the page
 		// moves on.
 		b.mu.Lock()
@@ -255,7 +296,7 @@ func (b *browser) do(timeout time.Duration, actions ...chromedp.Action[chromedp.
 	ctx, cancel := context.WithTimeout(b.ctx, timeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.screenshot("failed-action")
+		b.picture("failed-action")
 		b.t.Fatalf("browser: %v", err)
 	}
 }
@@ -315,7 +356,7 @@ func eval[T any](b *browser, expr string) T {
 func (b *browser) waitFor(what, cond string, timeout time.Duration) {
 	b.t.Helper()
 	if err := b.poll(cond, timeout, 20*time.Millisecond); err != nil {
-		b.screenshot("timeout-" + sanitize(what))
+		b.picture("timeout-" + sanitize(what))
 		b.t.Fatalf("waiting for %s (%s): %v", what, cond, err)
 	}
 }
@@ -385,8 +426,19 @@ func screenshotDir(t testing.TB) string {
 	return dir
 }
 
-// screenshot saves a full-page PNG named after the test and the step.
+// screenshot saves a full-page PNG named after the test and the step, and
+// checks the screen's accessibility (a screen worth a picture is one an
+// operator sees); the pictures of a failure are only pictures.
 func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	b.picture(name)
+	if !strings.HasPrefix(name, "failed-") && !strings.HasPrefix(name, "timeout-") {
+		b.checkA11y(name)
+	}
+}
+
+// picture saves a full-page PNG named after the test and the step.
+func (b *browser) picture(name string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()

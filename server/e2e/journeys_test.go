@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math"
+	"mime"
 	"net/url"
 	"slices"
 	"strconv"
@@ -19,14 +20,12 @@ import (
 	"github.com/timconsole/timconsole/server/timemu"
 )
 
-// drillPageSize is the drill-down page size the suite sets through the UI's
-// local-storage hook, so a 40-member group spans several pages.
+// drillPageSize is the drill-down page size the suite asks for with the
+// deep link's pageSize parameter, so a 40-member group spans several pages.
 const drillPageSize = 5
 
-// pageSizeScript sets the drill-down page size before the app starts.
-func pageSizeScript(origin string, n int) string {
-	return fmt.Sprintf(`if (location.origin === %q) localStorage.setItem('timconsole.membersPageSize', '%d');`, origin, n)
-}
+// withPageSize adds the drill-down page size to a deep link.
+func withPageSize(link string, n int) string { return link + "&pageSize=" + strconv.Itoa(n) }
 
 // deepLink is the console URL of a query, spelled as the UI spells it.
 func deepLink(s *stack, group, seqs string) string {
@@ -159,8 +158,8 @@ func (b *browser) walkMembers(tab string) ([]string, int) {
 // checks the session cookie's attributes and contents (checklist item 11).
 func TestDeepLinkJourney(t *testing.T) {
 	s := startStack(t, stackOptions{})
-	b := newBrowser(t, pageSizeScript(s.URL, drillPageSize))
-	link := deepLink(s, opsGroup, "1-20")
+	b := newBrowser(t)
+	link := withPageSize(deepLink(s, opsGroup, "1-20"), drillPageSize)
 
 	b.navigate(link)
 	b.signIn(s, "alice")
@@ -293,6 +292,9 @@ func TestDeepLinkJourney(t *testing.T) {
 		}
 		b.click(fmt.Sprintf("row-%d", pick.Seq))
 		b.waitFor("the drill-down", `document.querySelector('#drilldown') !== null`, 10*time.Second)
+		if got := eval[string](b, `document.querySelector('#members-per-page').value`); got != strconv.Itoa(drillPageSize) {
+			t.Errorf("the per-page select shows %q, want the deep link's %d", got, drillPageSize)
+		}
 		for _, tab := range []struct {
 			id   string
 			want []string
@@ -312,6 +314,12 @@ func TestDeepLinkJourney(t *testing.T) {
 
 	t.Run("csv", func(t *testing.T) {
 		b := b.in(t)
+		// The link leaves the file name to the server: a bare download
+		// attribute, and a Content-Disposition that names the file.
+		if got := eval[string](b, `(() => { const a = document.querySelector('#csv-link');
+			return a.hasAttribute('download') ? 'download=' + JSON.stringify(a.getAttribute('download')) : 'no download attribute'; })()`); got != `download=""` {
+			t.Errorf("the CSV link has %s, want a bare download attribute", got)
+		}
 		type download struct {
 			Status      int    `json:"status"`
 			Type        string `json:"type"`
@@ -324,6 +332,9 @@ func TestDeepLinkJourney(t *testing.T) {
 		})()`)
 		if d.Status != 200 || !strings.HasPrefix(d.Type, "text/csv") || !strings.Contains(d.Disposition, "attachment") {
 			t.Fatalf("CSV download: %d %q %q", d.Status, d.Type, d.Disposition)
+		}
+		if _, params, err := mime.ParseMediaType(d.Disposition); err != nil || !strings.HasPrefix(params["filename"], "receipts-"+appID+"-") || !strings.HasSuffix(params["filename"], ".csv") {
+			t.Errorf("CSV Content-Disposition %q names no receipts-%s-….csv file (%v)", d.Disposition, appID, err)
 		}
 		records, err := csv.NewReader(strings.NewReader(d.Body)).ReadAll()
 		if err != nil {

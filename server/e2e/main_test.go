@@ -42,6 +42,10 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 			return 1
 		}
+		if axeSource, err = loadAxe(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: accessibility checks need axe-core: %v\n", err)
+			return 1
+		}
 		tmp, err := os.MkdirTemp("", "timconsole-e2e-web-")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)

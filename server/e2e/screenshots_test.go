@@ -27,7 +27,7 @@ func (b *browser) setTheme(theme string) {
 // themes differ.
 func TestScreenshots(t *testing.T) {
 	s := startStack(t, stackOptions{})
-	b := newBrowser(t, pageSizeScript(s.URL, drillPageSize))
+	b := newBrowser(t)
 	b.signedInAt(s, s.URL+"/", "alice")
 
 	background := map[string]string{}
@@ -40,7 +40,7 @@ func TestScreenshots(t *testing.T) {
 		b.screenshot(theme + "-1-main")
 
 		// The big group's first 480 messages predate its receipt switch.
-		b.navigate(deepLink(s, bigGroup, "1001-1050"))
+		b.navigate(withPageSize(deepLink(s, bigGroup, "1001-1050"), drillPageSize))
 		b.waitMounted()
 		b.waitFor("50 bars", `document.querySelectorAll('#chart rect.bar-read').length === 50`, 30*time.Second)
 		b.screenshot(theme + "-2-result-50")

@@ -2,40 +2,40 @@ package ui
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 	"github.com/timconsole/timconsole/server/api"
 )
 
-// Render draws the whole page. Before the wasm mounts, the server's
-// prerendered copy of it is visible under go-app's loader: every control is
-// disabled there, because the DOM is replaced (not hydrated) on mount and
-// anything typed early would be lost.
+// Render draws the page: top bar and banners, the form and the recent
+// queries, the status line, then the result. Before the wasm mounts, the
+// server's prerendered copy is visible under go-app's loader: every control
+// is disabled there, because the DOM is replaced (not hydrated) on mount
+// and anything typed early would be lost.
+//
+// The tree keeps its shape: go-app diffs children by position, so an
+// element that comes and goes sits last in its parent or in a wrapper of
+// its own, and never shifts (and remounts) the children after it.
 func (c *console) Render() app.UI {
+	var apps []api.App
+	maxSeqs := 0
+	if c.me != nil {
+		apps, maxSeqs = c.me.Apps, c.me.MaxSeqs
+	}
 	return app.Div().
 		ID("console").
 		Class("console").
 		DataSet("mounted", c.mounted).
 		Body(
 			patternDefs(),
-			c.renderTopBar(),
-			app.If(c.me != nil && c.me.Demo, func() app.UI {
-				return app.Div().ID("demo-banner").Class("banner", "banner-demo").Role("note").Body(
-					app.Strong().Text("DEMO"),
-					app.Span().Text(" Emulated Tencent Chat and a development sign-in. All data is synthetic."),
-				)
-			}),
-			app.If(c.updated, func() app.UI {
-				return app.Div().ID("update-banner").Class("banner", "banner-update").Role("status").Body(
-					app.Span().Text("A new version of timconsole is available."),
-					app.Button().ID("reload-button").Type("button").Class("btn", "btn-small").
-						Text("Reload").OnClick(func(ctx app.Context, e app.Event) { ctx.Reload() }),
-				)
-			}),
+			c.renderHeader(),
 			app.Main().ID("main").Class("layout").Body(
 				app.Div().Class("query-row").Body(
-					c.renderForm(),
+					&queryForm{
+						Apps: apps, MaxSeqs: maxSeqs, MeStatus: c.meStatus,
+						Ready: c.mounted, Busy: c.pulling || c.leaving, Pulling: c.pulling,
+						Prefill: c.prefill, Nav: c.nav,
+					},
 					c.renderRecent(),
 				),
 				c.renderStatus(),
@@ -44,7 +44,10 @@ func (c *console) Render() app.UI {
 		)
 }
 
-func (c *console) renderTopBar() app.UI {
+// renderHeader is the banner landmark: the top bar, then the DEMO and
+// "new version" banners (inside the landmark, last, so they shift
+// nothing when they appear).
+func (c *console) renderHeader() app.UI {
 	var who app.UI = app.Span().Class("operator", "muted").Text(" ")
 	if c.me != nil {
 		op := c.me.Operator
@@ -57,137 +60,42 @@ func (c *console) renderTopBar() app.UI {
 			app.If(op.Email != "", func() app.UI { return app.Span().Class("operator-email").Text(op.Email) }),
 		)
 	}
-	return app.Header().Class("topbar").Body(
-		app.A().Class("brand").Href(pathHome).Aria("label", "timconsole home").Body(
-			app.Img().Class("brand-icon").Src("/web/icon.svg").Alt("").Width(28).Height(28),
-			app.Span().Class("brand-name").Text("timconsole"),
-			app.Span().Class("brand-sub").Text("Group read receipts"),
-		),
-		app.Div().Class("topbar-right").Body(
-			who,
-			app.Form().ID("logout-form").Method("post").Action(api.PathLogout).Body(
-				app.Button().ID("logout-button").Type("submit").Class("btn", "btn-ghost").Text("Sign out"),
+	return app.Header().Class("page-head").Body(
+		app.Div().Class("topbar").Body(
+			// The link's name is its visible text; the icon is decorative.
+			app.A().Class("brand").Href(pathHome).Body(
+				brandIcon(),
+				app.Span().Class("brand-name").Text("timconsole"),
+				app.Span().Class("brand-sub").Text("Group read receipts"),
+			),
+			app.Div().Class("topbar-right").Body(
+				who,
+				app.Form().ID("logout-form").Method("post").Action(api.PathLogout).Body(
+					app.Button().ID("logout-button").Type("submit").Class("btn", "btn-ghost").Text("Sign out"),
+				),
 			),
 		),
+		app.If(c.me != nil && c.me.Demo, func() app.UI {
+			return app.Div().ID("demo-banner").Class("banner", "banner-demo").Role("note").Body(
+				app.Strong().Text("DEMO"),
+				app.Span().Text(" Emulated Tencent Chat and a development sign-in. All data is synthetic."),
+			)
+		}),
+		app.If(c.updated, func() app.UI {
+			return app.Div().ID("update-banner").Class("banner", "banner-update").Role("status").Body(
+				app.Span().Text("A new version of timconsole is available."),
+				app.Button().ID("reload-button").Type("button").Class("btn", "btn-small").
+					Text("Reload").OnClick(func(ctx app.Context, e app.Event) { ctx.Reload() }),
+			)
+		}),
 	)
 }
 
-func (c *console) renderForm() app.UI {
-	locked := !c.mounted
-	hint, level := seqHint(c.in, c.check)
-	showSeqProblem := len(c.check.SeqProblems) > 0 && (c.touched || strings.TrimSpace(c.in.Seqs) != "")
-	if !showSeqProblem && level == hintError {
-		level = hintInfo
-		hint, _ = seqHint(formInput{}, c.check)
-	}
-	groupProblem := ""
-	if c.touched || strings.TrimSpace(c.in.Group) != "" {
-		groupProblem = c.check.GroupProblem
-	}
-	appProblem := ""
-	if c.touched && c.meStatus == loaded {
-		appProblem = c.check.AppProblem
-	}
-
-	sel := app.Select().ID("app-select").Name("app").Class("field-input").
-		Aria("describedby", "app-hint").
-		OnChange(func(ctx app.Context, e app.Event) {
-			c.in.App = ctx.JSSrc().Get("value").String()
-			c.check = checkForm(c.in, c.me)
-		})
-	var options []app.UI
-	switch {
-	case c.me == nil:
-		options = append(options, app.Option().Value("").Text("Loading apps…"))
-		sel = sel.Disabled(true)
-	case len(c.me.Apps) == 0:
-		options = append(options, app.Option().Value("").Text("No apps available to you"))
-		sel = sel.Disabled(true)
-	default:
-		for _, a := range c.me.Apps {
-			o := app.Option().Value(a.ID).Text(appLabel(a))
-			if a.ID == c.in.App {
-				o = o.Selected(true)
-			}
-			options = append(options, o)
-		}
-	}
-	if locked {
-		sel = sel.Disabled(true)
-	}
-	if appProblem != "" {
-		sel = sel.Aria("invalid", "true")
-	}
-
-	group := app.Input().ID("group-input").Name("group").Type("text").Class("field-input", "mono").
-		Value(c.in.Group).Placeholder("@TGS#1ABCDEFGH").AutoComplete(false).Spellcheck(false).
-		MaxLength(api.MaxGroupIDLen).Aria("describedby", "group-hint").
-		OnInput(func(ctx app.Context, e app.Event) {
-			c.in.Group = ctx.JSSrc().Get("value").String()
-			c.check = checkForm(c.in, c.me)
-		})
-	seqs := app.Input().ID("seqs-input").Name("seqs").Type("text").Class("field-input", "mono").
-		Value(c.in.Seqs).Placeholder("1-500, 777").AutoComplete(false).Spellcheck(false).
-		Aria("describedby", "seqs-hint").
-		OnInput(func(ctx app.Context, e app.Event) {
-			c.in.Seqs = ctx.JSSrc().Get("value").String()
-			c.check = checkForm(c.in, c.me)
-		})
-	if groupProblem != "" {
-		group = group.Aria("invalid", "true")
-	}
-	if showSeqProblem {
-		seqs = seqs.Aria("invalid", "true")
-	}
-	pull := app.Button().ID("pull-button").Type("submit").Class("btn", "btn-primary").Text("Pull")
-	if c.pulling {
-		pull = pull.Aria("busy", "true")
-	}
-	if locked || c.pulling || c.leaving {
-		pull = pull.Disabled(true)
-	}
-	if locked {
-		group = group.Disabled(true)
-		seqs = seqs.Disabled(true)
-	}
-
-	return app.Section().Class("card", "query-card").Aria("labelledby", "query-title").Body(
-		app.H2().ID("query-title").Class("card-title").Text("Read receipts"),
-		app.Form().ID("query-form").Class("query-form").Attr("novalidate", true).
-			OnSubmit(func(ctx app.Context, e app.Event) {
-				e.PreventDefault()
-				c.submit(ctx)
-			}).
-			Body(
-				app.Div().Class("field", "field-app").Body(
-					app.Label().For("app-select").Class("field-label").Text("App"),
-					sel.Body(options...),
-					fieldHint("app-hint", appProblem, "SDKAppID and data centre"),
-				),
-				app.Div().Class("field", "field-group").Body(
-					app.Label().For("group-input").Class("field-label").Text("Group ID"),
-					group,
-					fieldHint("group-hint", groupProblem, "As shown in the Chat console"),
-				),
-				app.Div().Class("field", "field-seqs").Body(
-					app.Label().For("seqs-input").Class("field-label").Text("Message seqs"),
-					seqs,
-					app.P().ID("seqs-hint").Class("field-hint", "hint-"+level).Aria("live", "polite").Text(hint),
-				),
-				app.Div().Class("field", "field-submit").Body(
-					app.Span().Class("field-label").Aria("hidden", "true").Text(" "),
-					pull,
-				),
-			),
-	)
-}
-
-// fieldHint is the line under an input: its problem, or a quiet hint.
-func fieldHint(id, problem, hint string) app.UI {
-	if problem != "" {
-		return app.P().ID(id).Class("field-hint", "hint-error").Text(problem)
-	}
-	return app.P().ID(id).Class("field-hint").Text(hint)
+// brandIcon is the decorative logo. It is Raw because go-app drops empty
+// attribute values: Alt("") would render an <img> without alt, which
+// screen readers announce by its file name.
+func brandIcon() app.UI {
+	return app.Raw(`<img class="brand-icon" src="/web/icon.svg" alt="" width="28" height="28">`)
 }
 
 func (c *console) renderRecent() app.UI {
@@ -291,6 +199,9 @@ func errorHint(e *api.Error) string {
 	return ""
 }
 
+// renderError is the error box. Its buttons post actions: "Try again"
+// starts work that must outlive the box, which its own click context would
+// not (the box goes away as the retry starts).
 func (c *console) renderError(e *api.Error) app.UI {
 	return app.Div().ID("error-box").Class("error-box").Role("alert").DataSet("code", e.Code).Body(
 		app.Div().Class("error-head").Body(
@@ -317,7 +228,7 @@ func (c *console) renderError(e *api.Error) app.UI {
 		app.Div().Class("error-actions").Body(
 			app.If(e.Retryable, func() app.UI {
 				return app.Button().ID("retry-button").Type("button").Class("btn", "btn-small").Text("Try again").
-					OnClick(func(ctx app.Context, ev app.Event) { c.retry() })
+					OnClick(func(ctx app.Context, ev app.Event) { ctx.NewAction(actionRetry) })
 			}),
 			app.Button().ID("error-dismiss").Type("button").Class("btn", "btn-small", "btn-ghost").Text("Dismiss").
 				OnClick(func(ctx app.Context, ev app.Event) { c.err = nil }),
