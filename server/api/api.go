@@ -193,3 +193,8 @@ type MembersResponse struct {
 	Cursor  string   `json:"cursor"`
 	Done    bool     `json:"done"`
 }
+
+// MaxMembersLimit is the largest members page one request may ask for: the
+// vendor's largest page (tim.MaxMemberPage, which the BFF's tests hold it
+// equal to), stated here because the browser needs it too.
+const MaxMembersLimit = 200

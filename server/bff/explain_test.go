@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/timconsole/timconsole/server/api"
 	"github.com/timconsole/timconsole/server/bff"
 	"github.com/timconsole/timconsole/server/tim"
 )
@@ -38,5 +39,12 @@ func TestExplain(t *testing.T) {
 		if s := bff.Explain(tt.code); !strings.Contains(s, tt.want) {
 			t.Errorf("Explain(%d) = %q, want it to contain %q", tt.code, s, tt.want)
 		}
+	}
+}
+
+// TestMembersLimit holds the contract's page bound to the vendor's.
+func TestMembersLimit(t *testing.T) {
+	if api.MaxMembersLimit != tim.MaxMemberPage {
+		t.Errorf("api.MaxMembersLimit = %d, tim.MaxMemberPage = %d: the browser and the vendor disagree", api.MaxMembersLimit, tim.MaxMemberPage)
 	}
 }

@@ -336,8 +336,8 @@ func handleMembers(q queryDeps) http.Handler {
 		default:
 			v.addf("filter", "filter must be %q or %q", api.FilterRead, api.FilterUnread)
 		}
-		if req.Limit < 0 || req.Limit > tim.MaxMemberPage {
-			v.addf("limit", "limit must be between 1 and %d", tim.MaxMemberPage)
+		if req.Limit < 0 || req.Limit > api.MaxMembersLimit {
+			v.addf("limit", "limit must be between 1 and %d", api.MaxMembersLimit)
 		}
 		if len(req.Cursor) > maxCursorLen || strings.ContainsAny(req.Cursor, "\r\n") {
 			v.addf("cursor", "the cursor is not one this console handed out")
