@@ -23,10 +23,13 @@ type Pull struct {
 	Elapsed        time.Duration
 }
 
-// PullReceipts fetches the counts of any number of seqs (up to MaxSeqs):
-// duplicates are dropped, the rest split into batches of BatchSize and run
-// Concurrency at a time, all paced by the Client's one limiter. Per-seq
-// codes (e.g. 10062) are kept in the receipts.
+// PullReceipts fetches the counts of any number of seqs (up to MaxSeqs).
+// seqs is the canonical list, sorted and distinct, as server/api's grammar
+// produces it: the seq list is normalised once, there, and a list that is
+// not canonical is refused with ErrInvalid (a check, not a second sort).
+// The seqs are split into batches of BatchSize and run Concurrency at a
+// time, all paced by the Client's one limiter. Per-seq codes (e.g. 10062)
+// are kept in the receipts.
 //
 // How a failed batch ends the pull depends on its cause:
 //   - A Fatal answer (a rejected signature after a fresh one, a missing
@@ -54,9 +57,11 @@ func (c *Client) PullReceipts(ctx context.Context, groupID string, seqs []uint32
 	if len(seqs) > c.cfg.MaxSeqs {
 		return nil, fmt.Errorf("pull receipts: %w: %d, at most %d", ErrTooManySeqs, len(seqs), c.cfg.MaxSeqs)
 	}
-	seqs = slices.Clone(seqs)
-	slices.Sort(seqs)
-	seqs = slices.Compact(seqs)
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] <= seqs[i-1] {
+			return nil, fmt.Errorf("pull receipts: %w: the seqs must be sorted and distinct (seq %d after %d)", ErrInvalid, seqs[i], seqs[i-1])
+		}
+	}
 	if len(seqs) == 0 {
 		return &Pull{Receipts: []Receipt{}, Elapsed: c.now().Sub(start)}, nil
 	}

@@ -164,9 +164,10 @@ func TestSendGroupMsg(t *testing.T) {
 	}
 }
 
-// TestPullReceipts checks a bulk pull against the fake server: duplicates
-// dropped, batches of BatchSize, results merged in seq order with per-item
-// codes kept, progress reported, calls counted.
+// TestPullReceipts checks a bulk pull against the fake server: batches of
+// BatchSize, results merged in seq order with per-item codes kept, progress
+// reported, calls counted; and a list that is not canonical (sorted,
+// distinct: the grammar's output) refused before any call.
 func TestPullReceipts(t *testing.T) {
 	f := mustFakeTIM(t, func(n int, r request) answer {
 		if n == 3 {
@@ -175,13 +176,15 @@ func TestPullReceipts(t *testing.T) {
 		return ok(receiptsAnswer(t, r))
 	})
 	c := mustClient(t, f.URL, func(c *tim.Config) { c.Concurrency = 4 })
-	var seqs []uint32
-	for s := uint32(1000); s >= 1; s-- { // reversed, with duplicates
-		seqs = append(seqs, s)
-		if s%3 == 0 {
-			seqs = append(seqs, s)
+	for _, bad := range [][]uint32{{2, 1}, {1, 2, 2, 3}, {5, 4, 3, 2, 1}} {
+		if _, err := c.PullReceipts(context.Background(), "g", bad, nil); !errors.Is(err, tim.ErrInvalid) {
+			t.Errorf("PullReceipts(%v) = %v, want ErrInvalid", bad, err)
 		}
 	}
+	if n := len(f.Requests()); n != 0 {
+		t.Fatalf("%d calls for refused lists, want 0", n)
+	}
+	seqs := seqRange(1, 1000)
 	var progress [][2]int
 	var mu sync.Mutex
 	p, err := c.PullReceipts(context.Background(), "g", seqs, func(done, total int) {
