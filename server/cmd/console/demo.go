@@ -98,7 +98,8 @@ func runDemo(ctx context.Context, addr, webDir string, printOnly bool, o *option
 
 	cfg := demoConfig(consoleURL, "http://"+emuLn.Addr().String(), idp.Issuer(), client.ID, client.Secret, key, webDir)
 	var p problems
-	validate(&cfg, &p)
+	applyDefaults(&cfg)
+	validate(cfg, &p)
 	if len(p) > 0 {
 		ln.Close()
 		return &ConfigError{Problems: p}
