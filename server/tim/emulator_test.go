@@ -53,7 +53,7 @@ func (e *emu) truth(group string, seq uint32) tim.Receipt {
 func TestEmulatorPull(t *testing.T) {
 	e := mustEmulator(t, timemu.Config{}, 3000)
 	c := mustClient(t, e.URL, func(c *tim.Config) { c.RateLimit = 0 }) // the default 200/s
-	seqs := append(seqRange(1, 3100), 4000000000) // canonical: sorted, distinct
+	seqs := append(seqRange(1, 3100), 4000000000)                      // canonical: sorted, distinct
 	var lastDone, total atomic.Int64
 	p, err := c.PullReceipts(context.Background(), allHands, seqs, func(done, tot int) {
 		lastDone.Store(int64(done))
