@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/timconsole/timconsole/server/api"
 )
@@ -56,7 +57,16 @@ func decodeProblem(err error) error {
 	case errors.As(err, &se):
 		return problemsError{{Field: "body", Message: fmt.Sprintf("invalid JSON at byte %d", se.Offset)}}
 	case errors.As(err, &te):
+		// A request embedded in a handler's input (queryInput) prefixes the
+		// path with its Go type name; the JSON names are all lower case.
 		field := te.Field
+		for {
+			head, rest, ok := strings.Cut(field, ".")
+			if !ok || head == "" || head[0] < 'A' || head[0] > 'Z' {
+				break
+			}
+			field = rest
+		}
 		if field == "" {
 			field = "body"
 		}

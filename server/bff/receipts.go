@@ -103,45 +103,13 @@ func (q queryDeps) fail(w http.ResponseWriter, r *http.Request, rec *auditRecord
 	writeError(w, r, q.logger, err)
 }
 
-// checkQuery validates the app, the group and the seqs together, so the
-// operator sees every problem at once. A known app the operator may not use
-// is a 403 before anything else is looked at; nothing here calls Tencent.
-func (q queryDeps) checkQuery(op auth.Operator, rec *auditRecord, appID, groupID string, spec api.SeqSpec) (*App, []uint32, error) {
-	app, err := q.checkApp(op, rec, appID)
-	if err != nil {
-		return nil, nil, err
-	}
-	var v validate
-	if app == nil {
-		v.addf("app", "unknown app %q", cut(appID, 40))
-	}
-	v.add(api.CheckGroupID(groupID))
-	limit := tim.DefaultMaxSeqs
+// resolved copies what Valid resolved into the audit record: the app (as
+// asked, when unknown), its SDKAppID and the seq count.
+func (rec *auditRecord) resolved(appID string, app *App, seqs int) {
+	rec.app, rec.seqs = cut(appID, 40), seqs
 	if app != nil {
-		limit = app.Client.MaxSeqs()
+		rec.sdkAppID = app.Client.SDKAppID()
 	}
-	seqs, problems := spec.Parse(limit)
-	v = append(v, problems...)
-	rec.seqs = len(seqs)
-	if err := v.err(); err != nil {
-		return nil, nil, err
-	}
-	return app, seqs, nil
-}
-
-// checkApp looks the app up: nil without error means unknown (a field
-// problem for the caller to report with the others).
-func (q queryDeps) checkApp(op auth.Operator, rec *auditRecord, appID string) (*App, error) {
-	rec.app = cut(appID, 40)
-	app := q.apps.byID[appID]
-	if app == nil {
-		return nil, nil
-	}
-	rec.sdkAppID = app.Client.SDKAppID()
-	if !app.mayUse(op) {
-		return nil, errorf(api.ECodeForbidden, "you are not allowed to query app %q", app.ID)
-	}
-	return app, nil
 }
 
 // pull runs the query and translates the result into the api types.
@@ -179,17 +147,14 @@ func (q queryDeps) pull(ctx context.Context, rec *auditRecord, app *App, groupID
 func handleReceipts(q queryDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := q.startAudit(r, "receipts")
-		req, err := decode[api.ReceiptsRequest](r)
-		if err != nil {
-			q.fail(w, r, rec, err)
-			return
-		}
+		req, err := decodeValid[queryInput](r)
 		rec.group = req.GroupID
-		app, seqs, err := q.checkQuery(rec.op, rec, req.App, req.GroupID, req.Seqs)
+		rec.resolved(req.App, req.app, len(req.seqs))
 		if err != nil {
 			q.fail(w, r, rec, err)
 			return
 		}
+		app, seqs := req.app, req.seqs
 		if !q.admit(w, r, rec) {
 			return
 		}
@@ -270,13 +235,16 @@ func handleReceiptsCSV(q queryDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := q.startAudit(r, "receipts.csv")
 		qv := r.URL.Query()
-		appID, groupID := qv.Get("app"), qv.Get("groupId")
+		in := &queryInput{ReceiptsRequest: api.ReceiptsRequest{App: qv.Get("app"), GroupID: qv.Get("groupId"), Seqs: api.SeqText(qv.Get("seqs"))}}
+		err := in.Valid(r.Context())
+		groupID := in.GroupID
 		rec.group = groupID
-		app, seqs, err := q.checkQuery(rec.op, rec, appID, groupID, api.SeqText(qv.Get("seqs")))
+		rec.resolved(in.App, in.app, len(in.seqs))
 		if err != nil {
 			q.fail(w, r, rec, err)
 			return
 		}
+		app, seqs := in.app, in.seqs
 		if !q.admit(w, r, rec) {
 			return
 		}
@@ -303,49 +271,19 @@ func handleReceiptsCSV(q queryDeps) http.Handler {
 // defaultMemberPage is the page size when the client does not ask.
 const defaultMemberPage = 100
 
-// maxCursorLen bounds the opaque cursor echoed back to Tencent.
-const maxCursorLen = 1024
-
 // handleMembers answers POST /api/receipts/members: one page of the members
 // who read (or have not read) one message.
 func handleMembers(q queryDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := q.startAudit(r, "members")
-		req, err := decode[api.MembersRequest](r)
+		req, err := decodeValid[membersInput](r)
+		rec.group = req.GroupID
+		rec.resolved(req.App, req.app, 1)
 		if err != nil {
 			q.fail(w, r, rec, err)
 			return
 		}
-		rec.group, rec.seqs = req.GroupID, 1
-		app, err := q.checkApp(rec.op, rec, req.App)
-		if err != nil {
-			q.fail(w, r, rec, err)
-			return
-		}
-		var v validate
-		if app == nil {
-			v.addf("app", "unknown app %q", cut(req.App, 40))
-		}
-		v.add(api.CheckGroupID(req.GroupID))
-		var filter tim.Filter
-		switch req.Filter {
-		case api.FilterRead:
-			filter = tim.FilterRead
-		case api.FilterUnread:
-			filter = tim.FilterUnread
-		default:
-			v.addf("filter", "filter must be %q or %q", api.FilterRead, api.FilterUnread)
-		}
-		if req.Limit < 0 || req.Limit > api.MaxMembersLimit {
-			v.addf("limit", "limit must be between 1 and %d", api.MaxMembersLimit)
-		}
-		if len(req.Cursor) > maxCursorLen || strings.ContainsAny(req.Cursor, "\r\n") {
-			v.addf("cursor", "the cursor is not one this console handed out")
-		}
-		if err := v.err(); err != nil {
-			q.fail(w, r, rec, err)
-			return
-		}
+		app, filter := req.app, req.filter
 		limit := req.Limit
 		if limit == 0 {
 			limit = defaultMemberPage

@@ -17,7 +17,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// signedIn wraps an /api/* handler: a session is required, the answer is
 	// never cached, and the handler has a deadline.
 	signedIn := func(timeout time.Duration, h http.Handler) http.Handler {
-		return NoStore(d.Auth.RequireOperator(withDeadline(timeout, h)))
+		return NoStore(d.Auth.RequireOperator(withDeadline(timeout, withApps(apps, h))))
 	}
 	long, short := d.Limits.QueryTimeout, d.Limits.RequestTimeout
 
