@@ -61,6 +61,20 @@ func lookupApp(ctx context.Context, appID string) (*App, error) {
 	return app, nil
 }
 
+// appAndGroup is what every query checks first: the app (a 403 ends the
+// check; an unknown one is a problem) and the group ID.
+func (v *validate) appAndGroup(ctx context.Context, appID, groupID string) (*App, error) {
+	app, err := lookupApp(ctx, appID)
+	if err != nil {
+		return app, err
+	}
+	if app == nil {
+		v.addf("app", "unknown app %q", cut(appID, 40))
+	}
+	v.add(api.CheckGroupID(groupID))
+	return app, nil
+}
+
 // queryInput is a receipt query: the JSON body of POST /api/receipts, or
 // the query string of the CSV link.
 type queryInput struct {
@@ -72,16 +86,12 @@ type queryInput struct {
 // Valid checks the app, the group and the seqs together, so the operator
 // sees every problem at once; nothing here calls Tencent.
 func (in *queryInput) Valid(ctx context.Context) error {
-	app, err := lookupApp(ctx, in.App)
+	var v validate
+	app, err := v.appAndGroup(ctx, in.App, in.GroupID)
 	in.app = app
 	if err != nil {
 		return err
 	}
-	var v validate
-	if app == nil {
-		v.addf("app", "unknown app %q", cut(in.App, 40))
-	}
-	v.add(api.CheckGroupID(in.GroupID))
 	limit := tim.DefaultMaxSeqs
 	if app != nil {
 		limit = app.Client.MaxSeqs()
@@ -105,16 +115,12 @@ const maxCursorLen = 1024
 // Valid checks the app, the group, the filter, the page size and the
 // cursor together.
 func (in *membersInput) Valid(ctx context.Context) error {
-	app, err := lookupApp(ctx, in.App)
+	var v validate
+	app, err := v.appAndGroup(ctx, in.App, in.GroupID)
 	in.app = app
 	if err != nil {
 		return err
 	}
-	var v validate
-	if app == nil {
-		v.addf("app", "unknown app %q", cut(in.App, 40))
-	}
-	v.add(api.CheckGroupID(in.GroupID))
 	switch in.Filter {
 	case api.FilterRead:
 		in.filter = tim.FilterRead
