@@ -33,6 +33,12 @@ const (
 	CodeInvalidGroupID   = 10015
 	CodeGroupIDUsed      = 10021 // not in the doc table: Tencent's "group ID already used"
 	CodeReceiptNotExists = 10062
+
+	// portrait_get (v4/profile) has codes of its own.
+	CodeProfileInvalidParam = 40001 // e.g. more than 100 accounts (code UNVERIFIED for that case)
+	CodeProfileNoAccount    = 40002 // To_Account empty or missing
+	CodeProfileNotFound     = 40003 // the account was never imported: per account
+	CodeProfileUnknownTag   = 40009 // a Tag that does not exist
 )
 
 var codeText = map[int]string{
@@ -58,6 +64,10 @@ var codeText = map[int]string{
 	CodeGroupFull:             "group is full",
 	CodeInvalidGroupID:        "invalid group ID",
 	CodeGroupIDUsed:           "group ID already used",
+	CodeProfileInvalidParam:   "Err_Profile_Comm_Decode_Fail",
+	CodeProfileNoAccount:      "Err_Profile_Comm_Empty_Account",
+	CodeProfileNotFound:       "Err_Profile_PortraitGet_Account_Not_Found",
+	CodeProfileUnknownTag:     "Err_Profile_PortraitGet_Tag_Not_Exist",
 	CodeReceiptNotExists:      "read receipt info does not exist",
 }
 

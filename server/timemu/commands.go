@@ -11,14 +11,17 @@ import (
 
 // Command names, as they appear in the URL and in Calls.
 const (
-	CmdGetReceipt       = "get_group_msg_receipt"
-	CmdGetReceiptDetail = "get_group_msg_receipt_detail"
-	CmdMarkRead         = "group_msg_receipt"
-	CmdSendGroupMsg     = "send_group_msg"
-	CmdCreateGroup      = "create_group"
-	CmdAddGroupMember   = "add_group_member"
-	CmdDestroyGroup     = "destroy_group"
-	CmdGetGroupInfo     = "get_group_info"
+	CmdGetReceipt        = "get_group_msg_receipt"
+	CmdGetReceiptDetail  = "get_group_msg_receipt_detail"
+	CmdMarkRead          = "group_msg_receipt"
+	CmdSendGroupMsg      = "send_group_msg"
+	CmdCreateGroup       = "create_group"
+	CmdAddGroupMember    = "add_group_member"
+	CmdDestroyGroup      = "destroy_group"
+	CmdGetGroupInfo      = "get_group_info"
+	CmdGetGroupList      = "get_appid_group_list"
+	CmdGroupMsgGetSimple = "group_msg_get_simple"
+	CmdPortraitGet       = "portrait_get" // under v4/profile/, not group_open_http_svc
 )
 
 // Limits of this emulator and of the documented API.
@@ -36,14 +39,17 @@ var commands map[string]commandFunc
 
 func init() {
 	commands = map[string]commandFunc{
-		CmdGetReceipt:       (*Emulator).getReceipt,
-		CmdGetReceiptDetail: (*Emulator).getReceiptDetail,
-		CmdMarkRead:         (*Emulator).markRead,
-		CmdSendGroupMsg:     (*Emulator).sendGroupMsg,
-		CmdCreateGroup:      (*Emulator).createGroup,
-		CmdAddGroupMember:   (*Emulator).addGroupMember,
-		CmdDestroyGroup:     (*Emulator).destroyGroup,
-		CmdGetGroupInfo:     (*Emulator).getGroupInfo,
+		CmdGetReceipt:        (*Emulator).getReceipt,
+		CmdGetReceiptDetail:  (*Emulator).getReceiptDetail,
+		CmdMarkRead:          (*Emulator).markRead,
+		CmdSendGroupMsg:      (*Emulator).sendGroupMsg,
+		CmdCreateGroup:       (*Emulator).createGroup,
+		CmdAddGroupMember:    (*Emulator).addGroupMember,
+		CmdDestroyGroup:      (*Emulator).destroyGroup,
+		CmdGetGroupInfo:      (*Emulator).getGroupInfo,
+		CmdGetGroupList:      (*Emulator).getGroupList,
+		CmdGroupMsgGetSimple: (*Emulator).groupMsgGetSimple,
+		CmdPortraitGet:       (*Emulator).portraitGet,
 	}
 }
 
@@ -387,8 +393,14 @@ func (e *Emulator) sendGroupMsg(appID uint64, body []byte) answer {
 	}
 	seq := uint32(g.nextSeq)
 	g.nextSeq++
-	g.msgs[seq] = &message{sender: sender, needReceipt: need1 || need2, eligible: len(g.members)}
-	return sendAnswer{envelope: okEnvelope(), MsgTime: e.now().Unix(), MsgSeq: seq}
+	now := e.now().Unix()
+	var random uint32
+	if req.Random != nil {
+		random = *req.Random
+	}
+	g.msgs[seq] = &message{sender: sender, needReceipt: need1 || need2, eligible: len(g.members),
+		time: now, from: req.From, random: random, body: req.MsgBody}
+	return sendAnswer{envelope: okEnvelope(), MsgTime: now, MsgSeq: seq}
 }
 
 // --- create_group, add_group_member, destroy_group, get_group_info
@@ -554,6 +566,7 @@ type groupInfo struct {
 	MemberNum    int          `json:"MemberNum,omitempty"`
 	MaxMemberNum int          `json:"MaxMemberNum,omitempty"`
 	NextMsgSeq   uint64       `json:"NextMsgSeq,omitempty"`
+	LastMsgTime  int64        `json:"LastMsgTime,omitempty"`
 	MemberList   []memberItem `json:"MemberList,omitempty"`
 }
 
@@ -587,7 +600,7 @@ func (e *Emulator) getGroupInfo(appID uint64, body []byte) answer {
 		}
 		ans.GroupInfo[i] = groupInfo{
 			GroupID: id, Type: g.typ, Name: g.name, Owner: g.owner,
-			MemberNum: len(g.members), MaxMemberNum: maxMembers[g.typ], NextMsgSeq: g.nextSeq,
+			MemberNum: len(g.members), MaxMemberNum: maxMembers[g.typ], NextMsgSeq: g.nextSeq, LastMsgTime: g.lastMsgTime(),
 			MemberList: members,
 		}
 	}

@@ -8,9 +8,38 @@
 //
 // POST /v4/group_open_http_svc/{command} for the commands
 // get_group_msg_receipt, get_group_msg_receipt_detail, group_msg_receipt,
-// send_group_msg, create_group, add_group_member, destroy_group and
-// get_group_info. Every answer is HTTP 200 with the JSON envelope
-// {"ActionStatus","ErrorCode","ErrorInfo"} first, except injected 502s.
+// send_group_msg, create_group, add_group_member, destroy_group,
+// get_group_info, and the browse commands get_appid_group_list and
+// group_msg_get_simple; and POST /v4/profile/portrait_get. Every answer is
+// HTTP 200 with the JSON envelope {"ActionStatus","ErrorCode","ErrorInfo"}
+// first, except injected 502s.
+//
+// # The browse commands, and the choices where Tencent is unverified
+//
+// get_appid_group_list lists the app's groups sorted by ID, Limit a page
+// (default and cap 10000; a larger Limit is clamped), with an opaque Next
+// above 2^32 (0 = done) and TotalCount of the type-filtered app; Work and
+// Private, Meeting and ChatRoom filter as one type; an unknown GroupType or
+// a Next not handed out is 10004. Its rate is 1 call/s.
+//
+// group_msg_get_simple returns up to min(ReqMsgNumber, 20) messages with
+// seq ≤ ReqMsgSeq (inclusive; default NextMsgSeq − 1), newest first, with
+// From_Account, MsgSeq, MsgRandom, MsgTimeStamp and MsgBody. Deleted
+// messages, seqs without a message and messages older than
+// Config.Retention are placeholders (IsPlaceMsg 1, empty body); recalled
+// messages are left out unless WithRecalledMsg is 1, then IsPlaceMsg 2
+// (UNVERIFIED). IsFinished is 0 when more than 20 were asked for, 2 when the
+// whole page had expired, else 1. A missing or non-positive ReqMsgNumber is
+// 10004; an AVChatRoom, which keeps no history, is 10007 (UNVERIFIED).
+//
+// portrait_get takes 1 to 100 To_Account (none: 40002; more: 40001,
+// UNVERIFIED) and a TagList of known tags (an unknown one fails the request
+// with 40009; the level is UNVERIFIED). An account in none of the app's
+// groups and without a profile is a per-account 40003 listed in
+// Fail_Account; the others get their requested tags that have a value (the
+// emulator keeps Tag_Profile_IM_Nick only, from the fixture's nicks).
+//
+// get_group_info also answers LastMsgTime, the newest message's time.
 //
 // # Checks, in order, and the codes chosen where Tencent's are unverified
 //
@@ -19,10 +48,12 @@
 //     resource error); 10003 was the other candidate.
 //  3. Query not parseable: 60002. No sdkappid: 60012. sdkappid not a number
 //     or not a known app: 60006 (70020 was the other candidate).
-//  4. Rate limit of the app (Config.RateLimit, default 200 calls/s, all
-//     commands of an app together, sliding one-second window of admitted
-//     calls): 60007 (60011 was the other candidate). Rejected calls do not use
-//     up the budget.
+//  4. Rate limit of the app's command, as Tencent documents them per API
+//     and app (Config.RateLimit, default 200 calls/s;
+//     get_appid_group_list 1 call/s; Config.CommandRates), a sliding
+//     one-second window of admitted calls: 60007 (60011 was the other
+//     candidate; the browse docs name no code). Rejected calls do not use up
+//     the budget.
 //  5. random missing or not an unsigned 32-bit number, or contenttype not
 //     "json": 60002.
 //  6. identifier missing: 60010.
@@ -106,9 +137,15 @@ import (
 // Config tunes the behaviours that Tencent does not document, so that tests
 // can check a client against every plausible variant.
 type Config struct {
-	// RateLimit is the calls per second allowed per app, all commands
-	// together. 0 means the documented 200; below 0 disables the limit.
+	// RateLimit is the calls per second allowed per app and command, as
+	// Tencent counts them ("200 calls/s per API per app"), for every
+	// command without a rate of its own in CommandRates. 0 means the
+	// documented 200; below 0 disables every limit, CommandRates included.
 	RateLimit int
+	// CommandRates sets the limit of single commands, e.g.
+	// get_appid_group_list's documented 1 call/s (the default for it; 0
+	// for a command means RateLimit).
+	CommandRates map[string]int
 	// MaxSeqList caps MsgSeqList of get_group_msg_receipt; 0 means no cap.
 	MaxSeqList int
 	// RejectCountOver200 refuses a detail Count above 200 with 10004 instead
@@ -118,6 +155,10 @@ type Config struct {
 	CountSender bool
 	// EmitIsFinish adds IsFinish next to IsFinished in detail answers.
 	EmitIsFinish bool
+	// Retention is how long group_msg_get_simple keeps messages (Tencent:
+	// 7 days on the free edition, 30 or 90 on others); older ones are
+	// placeholders. 0 keeps every message.
+	Retention time.Duration
 	// Now is the clock for UserSig expiry and the rate window; nil: time.Now.
 	Now func() time.Time
 	// Logger gets one debug record per call; nil: discard. UserSigs and
@@ -127,6 +168,10 @@ type Config struct {
 
 // DefaultRateLimit is Tencent's documented limit for the receipt commands.
 const DefaultRateLimit = 200
+
+// defaultCommandRates are the documented limits that differ from
+// DefaultRateLimit.
+var defaultCommandRates = map[string]int{CmdGetGroupList: 1}
 
 // maxBody bounds a request body; real requests are a few kilobytes.
 const maxBody = 1 << 20
@@ -151,6 +196,7 @@ type Emulator struct {
 	// abandoned counts hung calls whose client gave up (FaultHang).
 	abandoned int
 	windows   map[uint64]*window
+	admitted  map[admitKey]*window // per app and command, for the limits
 
 	sigMu    sync.Mutex
 	sigCache map[sigCacheKey]int64 // accepted UserSigs: last valid second
@@ -173,6 +219,7 @@ func New(cfg Config) *Emulator {
 		calls:   map[string]int{},
 		windows: map[uint64]*window{},
 
+		admitted: map[admitKey]*window{},
 		sigCache: map[sigCacheKey]int64{},
 	}
 	if e.now == nil {
@@ -259,16 +306,38 @@ func fail(code int) envelope {
 // answer is any response: an envelope or a struct embedding one.
 type answer interface{ errorCode() int }
 
-const pathPrefix = "/v4/group_open_http_svc/"
+const pathPrefix = "/v4/"
+
+// services maps each command to its service, the path segment before it.
+var services = map[string]string{CmdPortraitGet: "profile"}
+
+// commandOf finds the command of a request path: a known command under
+// its own service (group_open_http_svc unless services says otherwise).
+func commandOf(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, pathPrefix)
+	if !ok {
+		return "", false
+	}
+	svc, c, ok := strings.Cut(rest, "/")
+	if !ok {
+		return "", false
+	}
+	if _, known := commands[c]; !known {
+		return "", false
+	}
+	want := services[c]
+	if want == "" {
+		want = "group_open_http_svc"
+	}
+	return c, svc == want
+}
 
 // ServeHTTP runs the checks listed in the package comment and the command.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	command, known := "", false
-	if c, ok := strings.CutPrefix(r.URL.Path, pathPrefix); ok {
-		if _, ok := commands[c]; ok {
-			command, known = c, true
-		}
+	command, known := commandOf(r.URL.Path)
+	if !known {
+		command = ""
 	}
 	q, qerr := url.ParseQuery(r.URL.RawQuery)
 	appID, appKnown := uint64(0), false
@@ -344,7 +413,7 @@ func (e *Emulator) serveCommand(r *http.Request, command string, q url.Values) a
 	if a == nil {
 		return fail(CodeSDKAppIDInvalid)
 	}
-	if !e.admit(appID) {
+	if !e.admit(appID, command) {
 		return fail(CodeRateLimited)
 	}
 	if _, err := strconv.ParseUint(q.Get("random"), 10, 32); err != nil {

@@ -41,6 +41,8 @@ type FixtureApp struct {
 	Key      string         `json:"key,omitempty"`
 	Admins   []string       `json:"admins,omitempty"`
 	Groups   []FixtureGroup `json:"groups"`
+	// Nicks maps accounts to their nickname (Tag_Profile_IM_Nick).
+	Nicks map[string]string `json:"nicks,omitempty"`
 }
 
 // FixtureGroup is one group with its members in join order.
@@ -61,6 +63,16 @@ type FixtureMessage struct {
 	Audience int      `json:"audience,omitempty"` // members at send time; 0 = all
 	Read     []string `json:"read,omitempty"`
 	ReadBits Bits     `json:"readBits,omitempty"`
+	// What the message history shows (all optional): the send time in
+	// Unix seconds, the kind (text, image, file, sound, video, location,
+	// face, custom; default text) with the text of a text message, or a
+	// raw MsgBody; and whether it was recalled or deleted.
+	Time     int64             `json:"time,omitempty"`
+	Kind     string            `json:"kind,omitempty"`
+	Text     string            `json:"text,omitempty"`
+	Body     []json.RawMessage `json:"body,omitempty"`
+	Recalled bool              `json:"recalled,omitempty"`
+	Deleted  bool              `json:"deleted,omitempty"`
 }
 
 // Bits is a set of member positions, JSON-encoded as hex bytes with member i
@@ -160,6 +172,12 @@ func (e *Emulator) Load(f *Fixture) error {
 		for _, g := range built[ai] {
 			a.groups[g.id] = g
 		}
+		for acct, nick := range fa.Nicks {
+			if a.nicks == nil {
+				a.nicks = map[string]string{}
+			}
+			a.nicks[acct] = nick
+		}
 	}
 	return nil
 }
@@ -190,7 +208,12 @@ func buildGroup(fg FixtureGroup) (*group, error) {
 		if g.msgs[fm.Seq] != nil {
 			return nil, fmt.Errorf("duplicate seq %d", fm.Seq)
 		}
-		msg := &message{sender: -1, needReceipt: fm.Receipt, eligible: len(g.members)}
+		body, err := fixtureBody(fm)
+		if err != nil {
+			return nil, fmt.Errorf("seq %d: %v", fm.Seq, err)
+		}
+		msg := &message{sender: -1, needReceipt: fm.Receipt, eligible: len(g.members),
+			time: fm.Time, from: fm.From, random: fm.Seq*2654435761 + 1, body: body, recalled: fm.Recalled, deleted: fm.Deleted}
 		if fm.Audience > 0 {
 			msg.eligible = min(fm.Audience, len(g.members))
 		}
@@ -218,4 +241,56 @@ func buildGroup(fg FixtureGroup) (*group, error) {
 	}
 	g.nextSeq = last + 1
 	return g, nil
+}
+
+// kindElem is the MsgType of each message kind a fixture names.
+var kindElem = map[string]string{
+	"text":     "TIMTextElem",
+	"image":    "TIMImageElem",
+	"file":     "TIMFileElem",
+	"sound":    "TIMSoundElem",
+	"video":    "TIMVideoFileElem",
+	"location": "TIMLocationElem",
+	"face":     "TIMFaceElem",
+	"custom":   "TIMCustomElem",
+}
+
+// fixtureBody is a fixture message's MsgBody: the raw one, or one element
+// of its kind with plausible content (the text for text messages).
+func fixtureBody(fm FixtureMessage) ([]json.RawMessage, error) {
+	if len(fm.Body) > 0 {
+		return fm.Body, nil
+	}
+	kind := fm.Kind
+	if kind == "" {
+		kind = "text"
+	}
+	typ, ok := kindElem[kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown kind %q", fm.Kind)
+	}
+	var content any
+	switch kind {
+	case "text":
+		content = map[string]string{"Text": fm.Text}
+	case "image":
+		content = map[string]any{"UUID": fmt.Sprintf("img-%d", fm.Seq), "ImageFormat": 1, "ImageInfoArray": []any{}}
+	case "file":
+		content = map[string]any{"UUID": fmt.Sprintf("file-%d", fm.Seq), "FileName": fmt.Sprintf("report-%d.pdf", fm.Seq), "FileSize": 1024 * int(fm.Seq%900+100)}
+	case "sound":
+		content = map[string]any{"UUID": fmt.Sprintf("snd-%d", fm.Seq), "Second": int(fm.Seq%50 + 2)}
+	case "video":
+		content = map[string]any{"VideoUUID": fmt.Sprintf("vid-%d", fm.Seq), "VideoSecond": int(fm.Seq%90 + 5)}
+	case "location":
+		content = map[string]any{"Desc": "Office", "Latitude": 1.2834, "Longitude": 103.8607}
+	case "face":
+		content = map[string]any{"Index": int(fm.Seq % 30), "Data": ""}
+	case "custom":
+		content = map[string]string{"Data": fmt.Sprintf(`{"poll":%d}`, fm.Seq), "Desc": "poll", "Ext": ""}
+	}
+	b, err := json.Marshal(map[string]any{"MsgType": typ, "MsgContent": content})
+	if err != nil {
+		return nil, err
+	}
+	return []json.RawMessage{b}, nil
 }

@@ -182,7 +182,11 @@ type result struct {
 // post sends body to command with q over HTTP.
 func (e *env) post(t testing.TB, command string, q url.Values, body string) result {
 	t.Helper()
-	return e.do(t, http.MethodPost, "/v4/group_open_http_svc/"+command, q.Encode(), body)
+	service := "group_open_http_svc"
+	if command == timemu.CmdPortraitGet {
+		service = "profile"
+	}
+	return e.do(t, http.MethodPost, "/v4/"+service+"/"+command, q.Encode(), body)
 }
 
 // call is post with a valid admin query.

@@ -1,6 +1,7 @@
 package timemu
 
 import (
+	"encoding/json"
 	"math/bits"
 	"slices"
 )
@@ -81,6 +82,9 @@ type app struct {
 	admins map[string]bool
 	groups map[string]*group
 	nextID int // for generated group IDs
+	// nicks are the accounts' Tag_Profile_IM_Nick; an account is "imported"
+	// (known to portrait_get) when it is in a group or has a nickname.
+	nicks map[string]string
 }
 
 // group keeps its members in join order; member indexes never change, which
@@ -100,6 +104,14 @@ type message struct {
 	needReceipt bool
 	eligible    int
 	read        bitset
+	// What group_msg_get_simple shows: the send time (Unix seconds), the
+	// body's elements, and whether it was recalled or deleted.
+	time     int64
+	from     string // the sender's account, also for admins and non-members
+	random   uint32
+	body     []json.RawMessage
+	recalled bool
+	deleted  bool
 }
 
 func newGroup(id, typ, name, owner string) *group {

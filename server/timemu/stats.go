@@ -226,17 +226,43 @@ func (e *Emulator) window(appID uint64) *window {
 	return wd
 }
 
-// admit applies the rate limit: a call is admitted when fewer than the limit
-// were admitted in the second before it (a sliding window log).
-func (e *Emulator) admit(appID uint64) bool {
-	limit := e.cfg.RateLimit
+// admitKey names one app's command for its rate limit.
+type admitKey struct {
+	app     uint64
+	command string
+}
+
+// rateOf is command's limit in calls per second, or -1 for none.
+func (e *Emulator) rateOf(command string) int {
+	if e.cfg.RateLimit < 0 {
+		return -1
+	}
+	if r := e.cfg.CommandRates[command]; r != 0 {
+		return r
+	}
+	if r := defaultCommandRates[command]; r != 0 {
+		return r
+	}
+	return e.cfg.RateLimit
+}
+
+// admit applies command's rate limit for the app: a call is admitted when
+// fewer than the limit were admitted in the second before it (a sliding
+// window log per app and command).
+func (e *Emulator) admit(appID uint64, command string) bool {
+	limit := e.rateOf(command)
 	if limit < 0 {
 		return true
 	}
 	now := e.now()
 	e.smu.Lock()
 	defer e.smu.Unlock()
-	wd := e.window(appID)
+	k := admitKey{appID, command}
+	wd := e.admitted[k]
+	if wd == nil {
+		wd = &window{}
+		e.admitted[k] = wd
+	}
 	if len(wd.admitted) < limit {
 		wd.admitted = append(wd.admitted, now)
 		return true
@@ -285,4 +311,5 @@ func (e *Emulator) ResetStats() {
 	e.calls = map[string]int{}
 	e.total = 0
 	e.windows = map[uint64]*window{}
+	e.admitted = map[admitKey]*window{}
 }

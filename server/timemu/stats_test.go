@@ -102,11 +102,37 @@ func TestRateLimit(t *testing.T) {
 				t.Errorf("other app call %d: ErrorCode = %d, want 0", i, got.Code)
 			}
 		}
-		if got := e.call(t, timemu.CmdGetGroupInfo, `{"GroupIdList":["x"]}`); got.Code != timemu.CodeRateLimited {
-			t.Errorf("another command of the limited app: ErrorCode = %d, want %d", got.Code, timemu.CodeRateLimited)
+		// The limits are per API and app, as Tencent documents them: the
+		// receipt command's budget is spent, another command's is not.
+		if got := e.call(t, timemu.CmdGetReceipt, receiptBody); got.Code != timemu.CodeRateLimited {
+			t.Errorf("a third receipt call: ErrorCode = %d, want %d", got.Code, timemu.CodeRateLimited)
 		}
-		if a, b := e.emu.PeakPerSecond(testApp), e.emu.PeakPerSecond(1400000001); a != 4 || b != 3 {
-			t.Errorf("PeakPerSecond = %d, %d; want 4, 3", a, b)
+		if got := e.call(t, timemu.CmdGetGroupInfo, `{"GroupIdList":["x"]}`); got.Code != 0 {
+			t.Errorf("another command of the limited app: ErrorCode = %d, want 0 (its own budget)", got.Code)
+		}
+		if a, b := e.emu.PeakPerSecond(testApp), e.emu.PeakPerSecond(1400000001); a != 5 || b != 3 {
+			t.Errorf("PeakPerSecond = %d, %d; want 5, 3 (arrivals of all commands)", a, b)
+		}
+	})
+	t.Run("per command", func(t *testing.T) {
+		// get_appid_group_list is documented at 1 call/s whatever RateLimit
+		// says; CommandRates sets any command's own.
+		e := newEnv(t, timemu.Config{CommandRates: map[string]int{timemu.CmdGetGroupInfo: 1}})
+		for _, cmd := range []string{timemu.CmdGetGroupList, timemu.CmdGetGroupInfo} {
+			body := `{"GroupIdList":["x"]}`
+			if cmd == timemu.CmdGetGroupList {
+				body = `{}`
+			}
+			if got := e.call(t, cmd, body); got.Code != 0 {
+				t.Errorf("%s first call: ErrorCode = %d, want 0", cmd, got.Code)
+			}
+			if got := e.call(t, cmd, body); got.Code != timemu.CodeRateLimited {
+				t.Errorf("%s second call in the same second: ErrorCode = %d, want %d", cmd, got.Code, timemu.CodeRateLimited)
+			}
+			e.clock.Set(e.clock.Now().Add(time.Second))
+			if got := e.call(t, cmd, body); got.Code != 0 {
+				t.Errorf("%s a second later: ErrorCode = %d, want 0", cmd, got.Code)
+			}
 		}
 	})
 	t.Run("disabled", func(t *testing.T) {
