@@ -314,3 +314,62 @@ func joinQuoted(items []string) string {
 	}
 	return out
 }
+
+// TestGenerateContent: the generated history has times in the week before
+// Now, every kind of message, announcements in English and Chinese, a few
+// recalled messages and a nickname for every account; ExtraGroups scales
+// the directory.
+func TestGenerateContent(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC).Unix()
+	f := timemu.Generate(timemu.GenerateOptions{Seed: 7, SDKAppID: testApp, Now: now, ExtraGroups: 1000})
+	fa := f.Apps[0]
+	if n := len(fa.Groups); n != 8+1000 {
+		t.Fatalf("%d groups, want 1008", n)
+	}
+	kinds := map[string]int{}
+	recalled, chinese := 0, 0
+	for _, g := range fa.Groups[:8] {
+		last := int64(0)
+		for _, m := range g.Messages {
+			if m.Time < now-7*24*3600 || m.Time > now || m.Time < last {
+				t.Fatalf("%s seq %d: time %d outside the week before %d or out of order", g.ID, m.Seq, m.Time, now)
+			}
+			last = m.Time
+			kinds[m.Kind]++
+			if m.Recalled {
+				recalled++
+			}
+			for _, r := range m.Text {
+				if r >= 0x4e00 && r <= 0x9fff {
+					chinese++
+					break
+				}
+			}
+		}
+	}
+	if len(kinds) != 8 || recalled == 0 || chinese == 0 || kinds["text"] < kinds["image"] {
+		t.Errorf("kinds %v, %d recalled, %d Chinese texts", kinds, recalled, chinese)
+	}
+	for _, g := range fa.Groups {
+		for _, m := range append([]string{g.Owner}, g.Members...) {
+			if fa.Nicks[m] == "" {
+				t.Fatalf("member %s of %s has no nickname", m, g.ID)
+			}
+		}
+	}
+	// The receipts are those of the data set before content was added.
+	plain := timemu.Generate(timemu.GenerateOptions{Seed: 7, SDKAppID: testApp})
+	for i, m := range plain.Apps[0].Groups[0].Messages {
+		got := fa.Groups[0].Messages[i]
+		if got.Receipt != m.Receipt || got.From != m.From || string(got.ReadBits) != string(m.ReadBits) {
+			t.Fatalf("seq %d: receipts changed with Now/ExtraGroups", m.Seq)
+		}
+	}
+	e := newEnv(t, timemu.Config{RateLimit: -1})
+	if err := e.emu.Load(f); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.call(t, timemu.CmdGetGroupList, `{"Limit":1}`); fmt.Sprint(got.Body["TotalCount"]) != "1012" {
+		t.Errorf("TotalCount %v, want 1012 (1008 generated, 4 of small.json)", got.Body["TotalCount"])
+	}
+}

@@ -1,8 +1,10 @@
 package timemu
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 // GenerateOptions shapes the demo data set.
@@ -19,6 +21,14 @@ type GenerateOptions struct {
 	// Messages is the message count of the biggest group; 0 means 12,000, so
 	// that pulls of 5,000 and 10,000 seqs are meaningful.
 	Messages int
+	// Now is the Unix time the history ends at: messages are spread over
+	// the days before it, the newest a few minutes old. 0 means a fixed
+	// date (2026-01-05), so that a data set is reproducible.
+	Now int64
+	// ExtraGroups adds that many small Work groups ("Team 000042", 2 to 6
+	// members, a few messages each) after the demo groups, to exercise a
+	// group directory at scale (100,000 loads in a few seconds).
+	ExtraGroups int
 }
 
 // DemoGroup describes one generated group, for tests and the demo banner.
@@ -72,7 +82,121 @@ func Generate(opts GenerateOptions) *Fixture {
 	for _, dg := range DemoGroups(opts.Messages) {
 		fa.Groups = append(fa.Groups, generateGroup(rng, pool, dg))
 	}
+	// The content comes from a stream of its own, so that adding it left
+	// the receipts of every earlier data set as they were.
+	crng := rand.New(rand.NewPCG(opts.Seed^0x5851f42d4c957f2d, opts.Seed))
+	now := opts.Now
+	if now == 0 {
+		now = 1767571200 // 2026-01-05T00:00:00Z
+	}
+	for i := range opts.ExtraGroups {
+		fa.Groups = append(fa.Groups, extraGroup(crng, pool, i))
+	}
+	for i := range fa.Groups {
+		generateContent(crng, &fa.Groups[i], now)
+	}
+	fa.Nicks = make(map[string]string, len(pool))
+	for i, acct := range pool {
+		fa.Nicks[acct] = nickname(i, acct)
+	}
 	return &Fixture{Apps: []FixtureApp{fa}}
+}
+
+// Message texts of the generated history: announcements that ask for a
+// receipt, and chatter, in English and Chinese.
+var (
+	announcements = []string{
+		"Reminder: the quarterly security training is due by Friday. Please confirm once done.",
+		"New on-call rota for December is in the wiki; check your slots.",
+		"Maintenance window tonight 22:00-23:00 UTC: the admin console will be read-only.",
+		"Please read: updated incident escalation policy, effective Monday.",
+		"All-hands moves to 15:00 tomorrow; the agenda is attached.",
+		"Office closed on the 24th; support runs on the holiday rota.",
+		"请注意：本周五前完成季度安全培训，完成后请回复确认。",
+		"12 月值班表已更新到知识库，请查看自己的班次。",
+		"今晚 22:00–23:00（UTC）系统维护，管理后台只读。",
+		"重要通知：新的故障升级流程自下周一起生效，请务必阅读。",
+		"明天全员大会改到 15:00，议程见附件。",
+	}
+	chatter = []string{
+		"Thanks, on it.", "Can someone take ticket 4821?", "Deploy finished, all green.",
+		"Lunch at 12:30?", "I'll be 10 minutes late to the stand-up.", "Looks good to me 👍",
+		"Who owns the billing alerts this week?", "Rolled back, investigating.",
+		"收到，马上处理。", "这个工单谁来跟进？", "发布完成，一切正常。", "我晚到十分钟。", "已回滚，正在排查。",
+	}
+	// kindWeights are the shares of message kinds in the generated history.
+	kindWeights = []struct {
+		kind   string
+		weight int
+	}{{"text", 70}, {"image", 8}, {"file", 5}, {"sound", 3}, {"video", 3}, {"location", 2}, {"face", 4}, {"custom", 5}}
+	chineseNames = []string{"陈静", "王磊", "李娜", "张伟", "刘洋", "赵敏", "周杰", "吴芳", "孙浩", "郑丽"}
+)
+
+// extraGroup is one small Work group of GenerateOptions.ExtraGroups.
+func extraGroup(rng *rand.Rand, pool []string, i int) FixtureGroup {
+	n := 2 + rng.IntN(5)
+	members := make([]string, n)
+	for j := range members {
+		members[j] = pool[rng.IntN(len(pool))]
+	}
+	g := FixtureGroup{ID: fmt.Sprintf("@TGS#2G%07d", i), Type: TypeWork, Name: fmt.Sprintf("Team %06d", i), Owner: members[0], Members: members[1:]}
+	for seq := range uint32(rng.IntN(4)) {
+		g.Messages = append(g.Messages, FixtureMessage{Seq: seq + 1, From: members[rng.IntN(n)], Receipt: true})
+	}
+	return g
+}
+
+// generateContent gives g's messages a time (spread over the days before
+// now, the newest a few minutes old), a kind and a text, and recalls about
+// one in a hundred. Messages that asked for a receipt are mostly
+// announcements.
+func generateContent(rng *rand.Rand, g *FixtureGroup, now int64) {
+	n := len(g.Messages)
+	if n == 0 {
+		return
+	}
+	span := int64(7 * 24 * 3600) // a week of history
+	step := span / int64(n)
+	t := now - span
+	for k := range g.Messages {
+		m := &g.Messages[k]
+		t += max(1, step/2+rng.Int64N(step+1))
+		m.Time = min(t, now-300)
+		roll, acc := rng.IntN(100), 0
+		m.Kind = "text"
+		for _, kw := range kindWeights {
+			acc += kw.weight
+			if roll < acc {
+				m.Kind = kw.kind
+				break
+			}
+		}
+		if m.Kind == "text" {
+			if m.Receipt && rng.IntN(3) != 0 {
+				m.Text = announcements[rng.IntN(len(announcements))]
+			} else {
+				m.Text = chatter[rng.IntN(len(chatter))]
+			}
+		}
+		m.Recalled = rng.IntN(100) == 0
+	}
+}
+
+// nickname is the display name of generated account i ("alice.chen"): most
+// are "Alice Chen", one in five a Chinese name.
+func nickname(i int, acct string) string {
+	if i%5 == 4 {
+		return chineseNames[(i/5)%len(chineseNames)]
+	}
+	first, last, _ := strings.Cut(acct, ".")
+	return titleCase(first) + " " + titleCase(last)
+}
+
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func generateGroup(rng *rand.Rand, pool []string, dg DemoGroup) FixtureGroup {

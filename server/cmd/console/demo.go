@@ -54,7 +54,7 @@ func runDemo(ctx context.Context, addr, webDir string, printOnly bool, o *option
 	key := rand.Text()
 	emu := timemu.New(timemu.Config{Logger: logger.With(slog.String("component", "timemu"))})
 	emu.AddApp(DemoSDKAppID, key, DemoIdentifier)
-	if err := emu.Load(timemu.Generate(timemu.GenerateOptions{Seed: demoSeed, SDKAppID: DemoSDKAppID})); err != nil {
+	if err := emu.Load(timemu.Generate(timemu.GenerateOptions{Seed: demoSeed, SDKAppID: DemoSDKAppID, Now: time.Now().Unix()})); err != nil {
 		ln.Close()
 		return fmt.Errorf("demo: load data set: %v", err)
 	}

@@ -49,7 +49,7 @@ type options struct {
 	addr, fixture, key, identifier string
 	sdkAppID                       uint64
 	seed                           uint64
-	messages                       int
+	messages, groups               int
 	rate                           int
 	maxSeqList                     int
 	countSender, emitIsFinish      bool
@@ -72,6 +72,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.fixture, "fixture", "", "JSON fixture `file` to serve instead of the generated demo data set")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated demo data set")
 	fs.IntVar(&o.messages, "messages", 0, "messages in the biggest generated group (0: 12000)")
+	fs.IntVar(&o.groups, "groups", 0, "extra small groups to generate, for a directory at scale (e.g. 100000)")
 	fs.Uint64Var(&o.sdkAppID, "sdkappid", 1400000000, "SDKAppID of the emulated app")
 	fs.StringVar(&o.identifier, "identifier", "administrator", "App admin identifier")
 	fs.StringVar(&o.key, "key", "", "secret key of the emulated app (default: $TIMEMU_KEY, else the fixture's, else random)")
@@ -208,7 +209,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 func loadData(o options) (*timemu.Fixture, error) {
 	if o.fixture == "" {
-		return timemu.Generate(timemu.GenerateOptions{Seed: o.seed, SDKAppID: o.sdkAppID, Messages: o.messages}), nil
+		return timemu.Generate(timemu.GenerateOptions{Seed: o.seed, SDKAppID: o.sdkAppID, Messages: o.messages, ExtraGroups: o.groups, Now: time.Now().Unix()}), nil
 	}
 	f, err := os.Open(o.fixture)
 	if err != nil {
