@@ -76,7 +76,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.Uint64Var(&o.sdkAppID, "sdkappid", 1400000000, "SDKAppID of the emulated app")
 	fs.StringVar(&o.identifier, "identifier", "administrator", "App admin identifier")
 	fs.StringVar(&o.key, "key", "", "secret key of the emulated app (default: $TIMEMU_KEY, else the fixture's, else random)")
-	fs.IntVar(&o.rate, "rate", timemu.DefaultRateLimit, "calls per second allowed per app; -1 disables the limit")
+	fs.IntVar(&o.rate, "rate", timemu.DefaultRateLimit, "calls per second allowed per API and app (get_appid_group_list: 1); -1 disables the limits")
 	fs.IntVar(&o.maxSeqList, "max-seqlist", 0, "cap on MsgSeqList length (0: none)")
 	fs.BoolVar(&o.countSender, "count-sender", false, "count the sender in ReadNum+UnreadNum")
 	fs.BoolVar(&o.emitIsFinish, "emit-isfinish", false, "also emit IsFinish in detail answers")
@@ -225,8 +225,13 @@ func printBanner(w io.Writer, baseURL string, o options, f *timemu.Fixture) {
 	fmt.Fprintf(w, "sdkappid:    %d\n", o.sdkAppID)
 	fmt.Fprintf(w, "identifier:  %s\n", o.identifier)
 	fmt.Fprintf(w, "key:         %s\n", o.key)
+	const listed = 20 // a directory of 100,000 groups is not a banner
 	for _, a := range f.Apps {
-		for _, g := range a.Groups {
+		for i, g := range a.Groups {
+			if i == listed {
+				fmt.Fprintf(w, "group:       app %d  ... and %d more groups\n", a.SDKAppID, len(a.Groups)-listed)
+				break
+			}
 			fmt.Fprintf(w, "group:       app %d  %-18s %-10s %4d members %6d messages  %s\n",
 				a.SDKAppID, g.ID, g.Type, len(g.Members)+ownerCount(g), len(g.Messages), g.Name)
 		}
@@ -236,7 +241,7 @@ func printBanner(w io.Writer, baseURL string, o options, f *timemu.Fixture) {
 			fmt.Fprintf(w, "other app:   sdkappid %d with the fixture's key, admins %v\n", a.SDKAppID, a.Admins)
 		}
 	}
-	fmt.Fprintf(w, "rate limit:  %d calls/s per app (-1: off)\n", o.rate)
+	fmt.Fprintf(w, "rate limit:  %d calls/s per API and app, get_appid_group_list 1/s (-1: off)\n", o.rate)
 }
 
 // ownerCount is 1 when the owner is not also listed as a member.
