@@ -94,7 +94,7 @@ func (c *Client) call(ctx context.Context, service, command string, req, out any
 // requests that pass the limiter count in st.
 func (c *Client) attempt(ctx context.Context, base, service, command, sig string, body []byte, out any, st *stats, retry bool) *Error {
 	waitStart := c.now()
-	if err := c.limiter.Wait(ctx); err != nil {
+	if err := c.limiterFor(command).Wait(ctx); err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
@@ -304,4 +304,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// limiterFor is the limiter that paces command: its own, or the app's.
+func (c *Client) limiterFor(command string) Limiter {
+	if l := c.limiters[command]; l != nil {
+		return l
+	}
+	return c.limiter
 }

@@ -85,10 +85,15 @@ type Config struct {
 	// Concurrency is the number of batches one pull keeps in flight
 	// (default 16); the limiter, not this, sets the call rate.
 	Concurrency int
-	// Limiter paces every call of this Client, retries included. Nil means
-	// an in-process token bucket (golang.org/x/time/rate, burst 1) owned by
+	// Limiter paces every call of this Client, retries included, except
+	// the commands with a limit of their own (CommandLimits). Nil means an
+	// in-process token bucket (golang.org/x/time/rate, burst 1) owned by
 	// the Client, with a sliding-window guard on actual send times.
 	Limiter Limiter
+	// CommandLimiters paces single commands instead of Limiter, e.g. a
+	// fleet-wide get_appid_group_list limiter. A command in CommandLimits
+	// without one here gets its own Pacer at its documented rate.
+	CommandLimiters map[string]Limiter
 	// HTTPClient sends the requests. Nil means an own client with dial, TLS
 	// and header timeouts. Redirects are never followed, because following
 	// one would send the UserSig to another URL.
@@ -133,6 +138,7 @@ type Client struct {
 	bases    []string // main first, then the optional backup
 	hc       *http.Client
 	limiter  Limiter
+	limiters map[string]Limiter // commands with a limit of their own
 	signer   *signer
 	now      func() time.Time
 	failover failover
@@ -263,11 +269,19 @@ func New(cfg Config) (*Client, error) {
 	}
 
 	c := &Client{
-		cfg:     cfg,
-		bases:   bases,
-		hc:      httpClient(cfg),
-		limiter: cfg.Limiter,
-		now:     cfg.Now,
+		cfg:      cfg,
+		bases:    bases,
+		hc:       httpClient(cfg),
+		limiter:  cfg.Limiter,
+		limiters: map[string]Limiter{},
+		now:      cfg.Now,
+	}
+	for cmd, rate := range CommandLimits {
+		if l := cfg.CommandLimiters[cmd]; l != nil {
+			c.limiters[cmd] = l
+			continue
+		}
+		c.limiters[cmd] = NewPacer(min(rate, cfg.RateLimit), cfg.RateHeadroom)
 	}
 	if c.limiter == nil {
 		// Burst 1: a larger bucket would let a pull that starts with a full
