@@ -203,7 +203,7 @@ func (c *console) loadMe(ctx app.Context) {
 				return
 			}
 			c.me, c.meStatus = me, loaded
-			c.warmUp(ctx)
+			c.scheduleWarmUp(ctx)
 		})
 	})
 }

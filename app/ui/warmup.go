@@ -32,6 +32,27 @@ const (
 	warmDone                   // removed, for the rest of the page's life
 )
 
+// scheduleWarmUp starts the warm-up when the browser is next idle: after
+// the page's first paint, so the warm-up never delays the page's mount.
+// ctx must be the page's.
+func (c *console) scheduleWarmUp(ctx app.Context) {
+	if !app.IsClient || c.warm != warmNone {
+		return
+	}
+	win := app.Window()
+	var fn app.Func
+	fn = app.FuncOf(func(app.Value, []app.Value) any {
+		fn.Release()
+		ctx.Dispatch(c.warmUp)
+		return nil
+	})
+	if win.Get("requestIdleCallback").Type() == app.TypeFunction {
+		win.Call("requestIdleCallback", fn, map[string]any{"timeout": 1000})
+		return
+	}
+	win.Call("setTimeout", fn, 200) // Safari has no requestIdleCallback
+}
+
 // warmUp starts the warm-up if it has not run; ctx must be the page's.
 func (c *console) warmUp(ctx app.Context) {
 	if !app.IsClient || c.warm != warmNone || c.shown != nil || c.pulling {
