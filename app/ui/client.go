@@ -98,8 +98,8 @@ func (c *client) receipts(ctx context.Context, req api.ReceiptsRequest, progress
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		var ev api.Event
-		if err := json.Unmarshal(line, &ev); err != nil {
+		ev, err := decodeEvent(line)
+		if err != nil {
 			return nil, &api.Error{Code: api.ECodeInternal, Message: "the server sent an unreadable progress line"}
 		}
 		switch ev.Type {

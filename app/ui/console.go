@@ -71,6 +71,9 @@ type console struct {
 	updated bool // a new version is ready: offer a reload
 	leaving bool // on the way to the login page
 
+	// The warm-up of a pull's code paths (warmup.go).
+	warm warmStage
+
 	// Update checks while the tab is open (update.go).
 	watch        updateWatch
 	onVisibility app.Func
@@ -200,6 +203,7 @@ func (c *console) loadMe(ctx app.Context) {
 				return
 			}
 			c.me, c.meStatus = me, loaded
+			c.scheduleWarmUp(ctx)
 		})
 	})
 }

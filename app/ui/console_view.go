@@ -40,6 +40,8 @@ func (c *console) Render() app.UI {
 				),
 				c.renderStatus(),
 				c.renderResults(),
+				// Last: it comes and goes without shifting the rest.
+				app.If(c.warming(), c.renderWarmup),
 			),
 		)
 }
