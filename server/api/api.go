@@ -14,6 +14,7 @@ const (
 	PathReceipts    = "/api/receipts"
 	PathMembers     = "/api/receipts/members"
 	PathReceiptsCSV = "/api/receipts.csv"
+	PathGroups      = "/api/groups"
 	PathLogin       = "/auth/login"
 	PathLogout      = "/auth/logout"
 )
@@ -198,3 +199,41 @@ type MembersResponse struct {
 // vendor's largest page (tim.MaxMemberPage, which the BFF's tests hold it
 // equal to), stated here because the browser needs it too.
 const MaxMembersLimit = 200
+
+// GroupsResponse is the answer to GET /api/groups?app=&q=&type=&cursor=:
+// one page of the app's group directory, groups with the newest last
+// message first.
+type GroupsResponse struct {
+	App    string  `json:"app"`
+	Groups []Group `json:"groups"`
+	// Total counts every match; Cursor asks for the next page ("" = last).
+	Total  int    `json:"total"`
+	Cursor string `json:"cursor,omitempty"`
+	// Ready is false while the first index build runs; Progress says how
+	// far it is. BuiltAt is when the index was last complete (Unix seconds);
+	// Stale is set when the last rebuild failed and the index is older.
+	Ready    bool           `json:"ready"`
+	Progress *IndexProgress `json:"progress,omitempty"`
+	BuiltAt  int64          `json:"builtAt,omitempty"`
+	Stale    bool           `json:"stale,omitempty"`
+}
+
+// Group is one group of the directory.
+type Group struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	MemberNum   int    `json:"memberNum"`
+	NextMsgSeq  uint64 `json:"nextMsgSeq"`
+	LastMsgTime int64  `json:"lastMsgTime,omitempty"`
+	// Receipts is false for group types without read receipts (AVChatRoom,
+	// Community): listed, but no receipts can be pulled.
+	Receipts bool `json:"receipts"`
+}
+
+// IndexProgress is the state of a directory build under way.
+type IndexProgress struct {
+	Listed   int `json:"listed"`
+	Detailed int `json:"detailed"`
+	Total    int `json:"total"`
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/timconsole/timconsole/server/auth"
+	"github.com/timconsole/timconsole/server/directory"
 	"github.com/timconsole/timconsole/server/tim"
 )
 
@@ -84,6 +85,9 @@ type App struct {
 	// AllowedGroups, when set, are the operator groups that may use the app
 	// (on top of the sign-in policy); empty means every operator.
 	AllowedGroups []string
+	// Directory is the app's group index (GET /api/groups); nil answers
+	// that the app has none. The wiring owns it (and closes it).
+	Directory *directory.Index
 }
 
 // mayUse is the per-app access rule: an app without AllowedGroups is open

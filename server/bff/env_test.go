@@ -19,6 +19,7 @@ import (
 	"github.com/timconsole/timconsole/server/auth"
 	"github.com/timconsole/timconsole/server/bff"
 	"github.com/timconsole/timconsole/server/devidp"
+	"github.com/timconsole/timconsole/server/directory"
 	"github.com/timconsole/timconsole/server/internal/testenv"
 	"github.com/timconsole/timconsole/server/tim"
 	"github.com/timconsole/timconsole/server/timemu"
@@ -142,11 +143,13 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		return c
 	}
 	alpha := newClient("alpha", alphaSDKAppID, "alpha-secret-key")
+	alphaDir := directory.New(alpha, directory.Config{Refresh: -1})
+	t.Cleanup(alphaDir.Close)
 	srv := httptest.NewServer(bff.NewServer(bff.Deps{
 		Logger: logger,
 		Auth:   a,
 		Apps: []bff.App{
-			{ID: "alpha", Name: "Alpha", Region: "custom", Client: alpha},
+			{ID: "alpha", Name: "Alpha", Region: "custom", Client: alpha, Directory: alphaDir},
 			{ID: "beta", Name: "Beta", Region: "custom", Client: newClient("beta", betaSDKAppID, "beta-secret-key"), AllowedGroups: []string{devidp.GroupOpsAdmins}},
 		},
 		AppHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

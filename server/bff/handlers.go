@@ -127,7 +127,7 @@ func runChecks(ctx context.Context, checks []ReadyCheck, out map[string]any) boo
 func handleNotFound(logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case api.PathMe, api.PathReceipts, api.PathMembers, api.PathReceiptsCSV, api.PathLogin, api.PathLogout, auth.CallbackPath:
+		case api.PathMe, api.PathReceipts, api.PathMembers, api.PathReceiptsCSV, api.PathGroups, api.PathLogin, api.PathLogout, auth.CallbackPath:
 			writeError(w, r, logger, errorf(api.ECodeBadMethod, "%s is not allowed on %s", r.Method, r.URL.Path))
 		default:
 			writeError(w, r, logger, errorf(api.ECodeNotFound, "no such endpoint"))

@@ -43,6 +43,8 @@ type auditRecord struct {
 	// partial marks a pull that kept its results although some batches
 	// failed; the outcome is then "partial".
 	partial bool
+	// results counts what a search or a listing answered (0: not one).
+	results int
 	done    bool
 }
 
@@ -82,6 +84,9 @@ func (q queryDeps) finish(ctx context.Context, rec *auditRecord, e *api.Error) {
 	}
 	if e != nil && e.UpstreamCode != 0 {
 		attrs = append(attrs, slog.Int("upstreamCode", e.UpstreamCode))
+	}
+	if rec.results > 0 {
+		attrs = append(attrs, slog.Int("results", rec.results))
 	}
 	q.logger.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/timconsole/timconsole/server/auth"
 	"github.com/timconsole/timconsole/server/bff"
+	"github.com/timconsole/timconsole/server/directory"
 	"github.com/timconsole/timconsole/server/redisstore"
 	"github.com/timconsole/timconsole/server/tim"
 )
@@ -183,6 +184,9 @@ type AppConfig struct {
 	// AllowedGroups, when set, restricts this app to operators in one of
 	// these groups (on top of the access policy).
 	AllowedGroups []string `toml:"allowed_groups"`
+	// DirectoryRefresh is how often the app's group directory is rebuilt
+	// once an operator has searched it (default 10m; at least 1m).
+	DirectoryRefresh Duration `toml:"directory_refresh"`
 }
 
 // Secret is a configuration value that must never be printed or logged.
@@ -280,6 +284,9 @@ func appDefaults(id string, a *AppConfig) {
 	}
 	if a.Concurrency == 0 {
 		a.Concurrency = tim.DefaultConcurrency
+	}
+	if a.DirectoryRefresh.Duration == 0 {
+		a.DirectoryRefresh = dur(directory.DefaultRefresh)
 	}
 }
 

@@ -190,6 +190,9 @@ func validateApp(p *problems, id string, a *AppConfig) {
 	if a.SigLifetime.Duration < time.Minute || a.SigLifetime.Duration > 180*24*time.Hour {
 		p.add("%s.sig_lifetime %v: want 1m to 4320h (Tencent advises at least 24h)", at, a.SigLifetime)
 	}
+	if a.DirectoryRefresh.Duration < time.Minute {
+		p.add("%s.directory_refresh must be at least 1m", at)
+	}
 	if a.CallTimeout.Duration <= 0 || a.MaxAttempts < 1 || a.Concurrency < 1 {
 		p.add("%s: call_timeout, max_attempts and concurrency must be positive", at)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/timconsole/timconsole/app/ui"
 	"github.com/timconsole/timconsole/server/auth"
 	"github.com/timconsole/timconsole/server/bff"
+	"github.com/timconsole/timconsole/server/directory"
 	"github.com/timconsole/timconsole/server/redisstore"
 	"github.com/timconsole/timconsole/server/tim"
 )
@@ -54,10 +55,15 @@ func serve(ctx context.Context, cfg Config, demo bool, o *options, stderr io.Wri
 		registry = store.Registry()
 	}
 
-	apps, limiters, err := buildApps(cfg, metrics, o, store)
+	apps, limiters, err := buildApps(cfg, metrics, o, store, logger)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		for _, a := range apps {
+			a.Directory.Close()
+		}
+	}()
 
 	a, err := buildAuth(ctx, cfg, keys, registry, logger, metrics)
 	if err != nil {
@@ -99,7 +105,7 @@ func serve(ctx context.Context, cfg Config, demo bool, o *options, stderr io.Wri
 // and the secret observer hang on its hooks. With a store, each app's calls
 // are paced by a limiter shared with the fleet, also returned for the
 // readiness checks.
-func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.Store) ([]bff.App, []appLimiter, error) {
+func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.Store, logger *slog.Logger) ([]bff.App, []appLimiter, error) {
 	var (
 		apps     []bff.App
 		limiters []appLimiter
@@ -150,7 +156,14 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.S
 		if ac.BaseURL != "" {
 			region = "custom"
 		}
-		apps = append(apps, bff.App{ID: id, Name: ac.Name, Region: region, Client: c, AllowedGroups: ac.AllowedGroups})
+		dir := directory.New(c, directory.Config{Refresh: ac.DirectoryRefresh.Duration, OnBuild: func(n int, took time.Duration, err error) {
+			if err != nil {
+				logger.Warn("group directory build failed; searches answer from the previous index", slog.String("app", id), slog.String("err", err.Error()))
+				return
+			}
+			logger.Info("group directory built", slog.String("app", id), slog.Int("groups", n), slog.Duration("took", took))
+		}})
+		apps = append(apps, bff.App{ID: id, Name: ac.Name, Region: region, Client: c, AllowedGroups: ac.AllowedGroups, Directory: dir})
 	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)

@@ -1,0 +1,365 @@
+// Package directory keeps an index of one Tencent Cloud Chat app's groups,
+// so operators find a group by its name instead of its ID. The index is
+// built from get_appid_group_list (1 call/s, up to 10,000 IDs a page) and
+// get_group_info (up to 50 groups a call, 200 calls/s), through the app's
+// tim client and its limiters, so building never exceeds the vendor's rates.
+//
+// The first search of an app starts the build, and the index is rebuilt
+// every Config.Refresh after that, or at once on Refresh; a build runs at
+// most once at a time, and searches answer from the last complete index
+// (with the build's progress while the first one runs). Nothing is fetched
+// for an app nobody searches.
+//
+// Not done yet (issue 12): sharing one index across replicas through Redis.
+// Each replica builds its own; the 1 call/s of get_appid_group_list then
+// holds per replica, not for the fleet.
+package directory
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/timconsole/timconsole/server/tim"
+)
+
+// DefaultRefresh is how often a used index is rebuilt: group names and the
+// last message times change during the day, and a rebuild of 100,000 groups
+// costs about 10 s of get_appid_group_list and 2,000 get_group_info calls.
+const DefaultRefresh = 10 * time.Minute
+
+// MaxPage is the largest page of Search.
+const MaxPage = 200
+
+// Source is what the index is built from: the app's tim client.
+type Source interface {
+	GroupList(ctx context.Context, next uint64, limit int, groupType string) (*tim.GroupListPage, error)
+	GroupInfos(ctx context.Context, ids []string) ([]tim.GroupInfo, error)
+}
+
+// Config tunes an Index. Zero values take the defaults.
+type Config struct {
+	// Refresh is the rebuild interval of an index in use (DefaultRefresh);
+	// negative turns the periodic rebuild off.
+	Refresh time.Duration
+	// BuildTimeout bounds one build (default 10 minutes).
+	BuildTimeout time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// OnBuild, when set, is told of every finished build: the groups, the
+	// duration and the error, if any (for logs and metrics).
+	OnBuild func(groups int, took time.Duration, err error)
+}
+
+// Group is one entry of the index.
+type Group struct {
+	ID, Name, Type string
+	MemberNum      int
+	NextMsgSeq     uint64
+	LastMsgTime    int64
+	// Receipts is false for the types without read receipts (AVChatRoom,
+	// Community), which are listed all the same.
+	Receipts bool
+	lower    string // Name in lower case, for search
+}
+
+// Progress is the state of the build under way.
+type Progress struct {
+	Building bool
+	// Listed counts the IDs listed so far; Detailed the groups whose
+	// profile arrived; Total is the app's group count once known.
+	Listed, Detailed, Total int
+}
+
+// Index is one app's group directory. It is safe for concurrent use.
+type Index struct {
+	src Source
+	cfg Config
+
+	mu       sync.Mutex
+	groups   []Group // sorted by last message time, newest first
+	built    time.Time
+	progress Progress
+	err      error // of the last build
+	running  bool
+	started  bool
+	stop     chan struct{}
+	once     sync.Once
+}
+
+// New returns an empty index of src; nothing is fetched until the first
+// Search or Refresh.
+func New(src Source, cfg Config) *Index {
+	if cfg.Refresh == 0 {
+		cfg.Refresh = DefaultRefresh
+	}
+	if cfg.BuildTimeout <= 0 {
+		cfg.BuildTimeout = 10 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Index{src: src, cfg: cfg, stop: make(chan struct{})}
+}
+
+// Close stops the periodic rebuilds and any build under way.
+func (x *Index) Close() { x.once.Do(func() { close(x.stop) }) }
+
+// Refresh starts a rebuild now unless one runs already.
+func (x *Index) Refresh() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.startLocked()
+}
+
+func (x *Index) startLocked() {
+	if x.running {
+		return
+	}
+	select {
+	case <-x.stop:
+		return
+	default:
+	}
+	x.running = true
+	x.progress = Progress{Building: true}
+	if !x.started {
+		x.started = true
+		if x.cfg.Refresh > 0 {
+			go x.tick()
+		}
+	}
+	go x.build()
+}
+
+func (x *Index) tick() {
+	t := time.NewTicker(x.cfg.Refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-x.stop:
+			return
+		case <-t.C:
+			x.Refresh()
+		}
+	}
+}
+
+// build lists every group, then fetches their profiles 50 at a time, and
+// swaps the new index in when complete; a failed build keeps the old one.
+func (x *Index) build() {
+	start := x.cfg.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), x.cfg.BuildTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-x.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	groups, err := x.fetch(ctx)
+	x.mu.Lock()
+	x.running = false
+	x.progress.Building = false
+	x.err = err
+	if err == nil {
+		x.groups, x.built = groups, x.cfg.Now()
+	}
+	x.mu.Unlock()
+	if x.cfg.OnBuild != nil {
+		x.cfg.OnBuild(len(groups), x.cfg.Now().Sub(start), err)
+	}
+}
+
+// fetch lists the app's groups and fetches their profiles as the pages
+// arrive: the profiles of one page (200 calls at 200/s for 10,000 groups)
+// are fetched while the next page waits for get_appid_group_list's 1 call/s,
+// so a build takes about as long as the slower of the two rates allows.
+func (x *Index) fetch(ctx context.Context) ([]Group, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex // guards groups and firstErr
+		groups   []Group
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+		mu.Unlock()
+	}
+	work := make(chan []string)
+	for range 8 {
+		wg.Go(func() {
+			for b := range work {
+				infos, err := x.src.GroupInfos(ctx, b)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				mu.Lock()
+				for _, g := range infos {
+					if g.Code != 0 {
+						continue // dismissed since it was listed
+					}
+					groups = append(groups, Group{
+						ID: g.ID, Name: g.Name, Type: g.Type, MemberNum: g.MemberNum,
+						NextMsgSeq: g.NextMsgSeq, LastMsgTime: g.LastMsgTime,
+						Receipts: HasReceipts(g.Type), lower: strings.ToLower(g.Name),
+					})
+				}
+				mu.Unlock()
+				x.mu.Lock()
+				x.progress.Detailed += len(b)
+				x.mu.Unlock()
+			}
+		})
+	}
+	listed := 0
+	next := uint64(0)
+list:
+	for {
+		p, err := x.src.GroupList(ctx, next, tim.MaxGroupListPage, "")
+		if err != nil {
+			fail(err)
+			break
+		}
+		listed += len(p.IDs)
+		x.mu.Lock()
+		x.progress.Listed, x.progress.Total = listed, p.Total
+		x.mu.Unlock()
+		for b := range slices.Chunk(p.IDs, tim.MaxGroupInfoIDs) {
+			select {
+			case work <- b:
+			case <-ctx.Done():
+				break list
+			}
+		}
+		if p.Next == 0 || len(p.IDs) == 0 {
+			break
+		}
+		next = p.Next
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(groups, func(a, b Group) int {
+		if a.LastMsgTime != b.LastMsgTime {
+			if a.LastMsgTime > b.LastMsgTime {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return groups, nil
+}
+
+// HasReceipts reports whether groups of type t support read receipts:
+// Private/Work, Public and ChatRoom/Meeting do; AVChatRoom and Community
+// do not.
+func HasReceipts(t string) bool {
+	switch t {
+	case "AVChatRoom", "Community", "BChatRoom":
+		return false
+	}
+	return true
+}
+
+// Query is one directory search.
+type Query struct {
+	// Text matches a name (case-insensitive substring, Chinese included) or
+	// an ID prefix; "" matches every group.
+	Text string
+	// Type keeps one group type ("" = all); Work and Private, Meeting and
+	// ChatRoom are one type each.
+	Type string
+	// Offset and Limit page the matches (Limit 1..MaxPage, 0 = 50).
+	Offset, Limit int
+}
+
+// Result is one page of matches, newest last message first.
+type Result struct {
+	Groups []Group
+	// Total counts every match; Next is the offset of the next page, 0 when
+	// this is the last one.
+	Total, Next int
+	// Ready is false until the first build has finished; Progress says how
+	// far it is, Built when the index was last complete.
+	Ready    bool
+	Progress Progress
+	Built    time.Time
+	// Err is the last build's failure, if any (the index shown is older).
+	Err error
+}
+
+// ErrClosed is returned by Search after Close.
+var ErrClosed = errors.New("directory closed")
+
+// Search answers q from the last complete index, starting the first build
+// if none ran yet.
+func (x *Index) Search(q Query) (Result, error) {
+	select {
+	case <-x.stop:
+		return Result{}, ErrClosed
+	default:
+	}
+	x.mu.Lock()
+	if !x.started {
+		x.startLocked()
+	}
+	groups, built, progress, err := x.groups, x.built, x.progress, x.err
+	x.mu.Unlock()
+
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, MaxPage)
+	text := strings.TrimSpace(q.Text)
+	lower := strings.ToLower(text)
+	typ := sameType(q.Type)
+	var match []Group
+	for _, g := range groups {
+		if typ != "" && sameType(g.Type) != typ {
+			continue
+		}
+		if text != "" && !strings.HasPrefix(g.ID, text) && !strings.Contains(g.lower, lower) {
+			continue
+		}
+		match = append(match, g)
+	}
+	res := Result{Total: len(match), Ready: !built.IsZero(), Progress: progress, Built: built, Err: err}
+	if q.Offset < len(match) {
+		end := min(q.Offset+limit, len(match))
+		res.Groups = match[q.Offset:end]
+		if end < len(match) {
+			res.Next = end
+		}
+	}
+	return res, nil
+}
+
+// sameType folds Work onto Private and Meeting onto ChatRoom.
+func sameType(t string) string {
+	switch t {
+	case "Work":
+		return "Private"
+	case "Meeting":
+		return "ChatRoom"
+	}
+	return t
+}
