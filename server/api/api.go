@@ -237,3 +237,48 @@ type IndexProgress struct {
 	Detailed int `json:"detailed"`
 	Total    int `json:"total"`
 }
+
+// MessagesResponse is the answer to GET /api/groups/{group}/messages: one
+// page of a group's timeline, newest first.
+type MessagesResponse struct {
+	App      string    `json:"app"`
+	GroupID  string    `json:"groupId"`
+	Messages []Message `json:"messages"`
+	// Before asks for the next (older) page; 0 when the history, or the
+	// time range asked for, has been read to its start.
+	Before uint32 `json:"before,omitempty"`
+	// Expired is set when older messages are past Tencent's retention.
+	Expired bool `json:"expired,omitempty"`
+	// Previews is false when the app's message_preview is off: messages
+	// then carry kind, sender and time only.
+	Previews bool `json:"previews"`
+}
+
+// Message is one message of a timeline.
+type Message struct {
+	Seq  uint32 `json:"seq"`
+	Time int64  `json:"time"` // Unix seconds
+	From string `json:"from"`
+	// Nick is the sender's nickname, when Tencent has one.
+	Nick string `json:"nick,omitempty"`
+	// Kind is text, image, file, sound, video, location, face, custom, or
+	// other.
+	Kind string `json:"kind,omitempty"`
+	// Preview is the start of a text message (about 120 characters), only
+	// when the app's message_preview is text.
+	Preview  string `json:"preview,omitempty"`
+	Recalled bool   `json:"recalled,omitempty"`
+	Deleted  bool   `json:"deleted,omitempty"`
+	// The receipt counts, as in Receipt: Code 0 with Read and Unread, 10062
+	// without a receipt, CodeNotFetched when they could not be fetched.
+	Read     int    `json:"read"`
+	Unread   int    `json:"unread"`
+	Code     int    `json:"code"`
+	CodeText string `json:"codeText,omitempty"`
+}
+
+// Timeline page sizes: the UI offers the last 50, 200 or 1000 messages.
+const (
+	DefaultTimelineLimit = 50
+	MaxTimelineLimit     = 1000
+)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/timconsole/timconsole/server/auth"
 	"github.com/timconsole/timconsole/server/directory"
+	"github.com/timconsole/timconsole/server/profiles"
 	"github.com/timconsole/timconsole/server/tim"
 )
 
@@ -88,6 +89,11 @@ type App struct {
 	// Directory is the app's group index (GET /api/groups); nil answers
 	// that the app has none. The wiring owns it (and closes it).
 	Directory *directory.Index
+	// Profiles caches the app's nicknames; nil shows accounts only.
+	Profiles *profiles.Cache
+	// Preview is PreviewText or PreviewOff (the default): whether a
+	// timeline shows the start of text messages.
+	Preview string
 }
 
 // mayUse is the per-app access rule: an app without AllowedGroups is open

@@ -20,6 +20,7 @@ import (
 	"github.com/timconsole/timconsole/server/bff"
 	"github.com/timconsole/timconsole/server/devidp"
 	"github.com/timconsole/timconsole/server/directory"
+	"github.com/timconsole/timconsole/server/profiles"
 	"github.com/timconsole/timconsole/server/internal/testenv"
 	"github.com/timconsole/timconsole/server/tim"
 	"github.com/timconsole/timconsole/server/timemu"
@@ -149,7 +150,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		Logger: logger,
 		Auth:   a,
 		Apps: []bff.App{
-			{ID: "alpha", Name: "Alpha", Region: "custom", Client: alpha, Directory: alphaDir},
+			{ID: "alpha", Name: "Alpha", Region: "custom", Client: alpha, Directory: alphaDir, Profiles: profiles.New(alpha, 0, nil), Preview: bff.PreviewText},
 			{ID: "beta", Name: "Beta", Region: "custom", Client: newClient("beta", betaSDKAppID, "beta-secret-key"), AllowedGroups: []string{devidp.GroupOpsAdmins}},
 		},
 		AppHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -43,6 +43,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST "+api.PathMembers, signedIn(short, handleMembers(q)))
 	mux.Handle("GET "+api.PathReceiptsCSV, signedIn(long, handleReceiptsCSV(q)))
 	mux.Handle("GET "+api.PathGroups, signedIn(short, handleGroups(q)))
+	mux.Handle("GET "+api.PathGroups+"/{group}/messages", signedIn(short, handleTimeline(q)))
 	mux.Handle("/api/", signedIn(short, handleNotFound(d.Logger)))
 
 	// The go-app shell and its files.

@@ -187,6 +187,10 @@ type AppConfig struct {
 	// DirectoryRefresh is how often the app's group directory is rebuilt
 	// once an operator has searched it (default 10m; at least 1m).
 	DirectoryRefresh Duration `toml:"directory_refresh"`
+	// MessagePreview is "text" (timelines show the start of text
+	// messages) or "off" (kind, sender and time only; the default, as
+	// message text is personal data).
+	MessagePreview string `toml:"message_preview"`
 }
 
 // Secret is a configuration value that must never be printed or logged.
@@ -287,6 +291,9 @@ func appDefaults(id string, a *AppConfig) {
 	}
 	if a.DirectoryRefresh.Duration == 0 {
 		a.DirectoryRefresh = dur(directory.DefaultRefresh)
+	}
+	if a.MessagePreview == "" {
+		a.MessagePreview = bff.PreviewOff
 	}
 }
 

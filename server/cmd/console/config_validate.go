@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/timconsole/timconsole/server/bff"
+
 	"errors"
 	"fmt"
 	"math"
@@ -189,6 +191,9 @@ func validateApp(p *problems, id string, a *AppConfig) {
 	}
 	if a.SigLifetime.Duration < time.Minute || a.SigLifetime.Duration > 180*24*time.Hour {
 		p.add("%s.sig_lifetime %v: want 1m to 4320h (Tencent advises at least 24h)", at, a.SigLifetime)
+	}
+	if a.MessagePreview != bff.PreviewOff && a.MessagePreview != bff.PreviewText {
+		p.add("%s.message_preview %q: want %q or %q", at, a.MessagePreview, bff.PreviewText, bff.PreviewOff)
 	}
 	if a.DirectoryRefresh.Duration < time.Minute {
 		p.add("%s.directory_refresh must be at least 1m", at)

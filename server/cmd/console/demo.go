@@ -141,6 +141,8 @@ func demoConfig(consoleURL, emulatorURL, issuer, clientID, clientSecret, key, we
 			BaseURL:    emulatorURL,
 			Identifier: DemoIdentifier,
 			Key:        Secret(key),
+			// The demo's messages are made up: show their previews.
+			MessagePreview: "text",
 		},
 	}
 	return cfg

@@ -17,6 +17,7 @@ import (
 	"github.com/timconsole/timconsole/server/auth"
 	"github.com/timconsole/timconsole/server/bff"
 	"github.com/timconsole/timconsole/server/directory"
+	"github.com/timconsole/timconsole/server/profiles"
 	"github.com/timconsole/timconsole/server/redisstore"
 	"github.com/timconsole/timconsole/server/tim"
 )
@@ -163,7 +164,8 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.S
 			}
 			logger.Info("group directory built", slog.String("app", id), slog.Int("groups", n), slog.Duration("took", took))
 		}})
-		apps = append(apps, bff.App{ID: id, Name: ac.Name, Region: region, Client: c, AllowedGroups: ac.AllowedGroups, Directory: dir})
+		apps = append(apps, bff.App{ID: id, Name: ac.Name, Region: region, Client: c, AllowedGroups: ac.AllowedGroups,
+			Directory: dir, Profiles: profiles.New(c, 0, nil), Preview: ac.MessagePreview})
 	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
