@@ -20,8 +20,8 @@ import (
 	"github.com/timconsole/timconsole/server/bff"
 	"github.com/timconsole/timconsole/server/devidp"
 	"github.com/timconsole/timconsole/server/directory"
-	"github.com/timconsole/timconsole/server/profiles"
 	"github.com/timconsole/timconsole/server/internal/testenv"
+	"github.com/timconsole/timconsole/server/profiles"
 	"github.com/timconsole/timconsole/server/tim"
 	"github.com/timconsole/timconsole/server/timemu"
 )
