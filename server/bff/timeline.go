@@ -169,15 +169,22 @@ func decorate(ctx context.Context, app *App, groupID string, msgs []api.Message)
 		}
 		seqs = append(seqs, m.Seq)
 	}
-	if app.Profiles != nil {
-		// Names are a convenience: on a failure the accounts show alone.
-		nicks, _ := app.Profiles.Nicknames(ctx, senders)
-		for i := range msgs {
-			msgs[i].Nick = nicks[msgs[i].From]
+	// The names and the counts are independent calls: fetch them at once.
+	var nicks map[string]string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if app.Profiles != nil {
+			// Names are a convenience: on a failure the accounts show alone.
+			nicks, _ = app.Profiles.Nicknames(ctx, senders)
 		}
-	}
+	}()
 	slices.Sort(seqs)
 	p, err := app.Client.PullReceipts(ctx, groupID, slices.Compact(seqs), nil)
+	<-done
+	for i := range msgs {
+		msgs[i].Nick = nicks[msgs[i].From]
+	}
 	if err != nil {
 		// A group without receipts (AVChatRoom, Community) answers 10007;
 		// the timeline still shows, with the cause on every message.

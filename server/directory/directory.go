@@ -80,7 +80,7 @@ type Index struct {
 	cfg Config
 
 	mu       sync.Mutex
-	groups   []Group // sorted by last message time, newest first
+	snap     *snapshot // the last complete index; nil before the first
 	built    time.Time
 	progress Progress
 	err      error // of the last build
@@ -162,12 +162,16 @@ func (x *Index) build() {
 		}
 	}()
 	groups, err := x.fetch(ctx)
+	var snap *snapshot
+	if err == nil {
+		snap = newSnapshot(groups)
+	}
 	x.mu.Lock()
 	x.running = false
 	x.progress.Building = false
 	x.err = err
 	if err == nil {
-		x.groups, x.built = groups, x.cfg.Now()
+		x.snap, x.built = snap, x.cfg.Now()
 	}
 	x.mu.Unlock()
 	if x.cfg.OnBuild != nil {
@@ -321,7 +325,7 @@ func (x *Index) Search(q Query) (Result, error) {
 	if !x.started {
 		x.startLocked()
 	}
-	groups, built, progress, err := x.groups, x.built, x.progress, x.err
+	snap, built, progress, err := x.snap, x.built, x.progress, x.err
 	x.mu.Unlock()
 
 	limit := q.Limit
@@ -329,28 +333,118 @@ func (x *Index) Search(q Query) (Result, error) {
 		limit = 50
 	}
 	limit = min(limit, MaxPage)
-	text := strings.TrimSpace(q.Text)
-	lower := strings.ToLower(text)
-	typ := sameType(q.Type)
-	var match []Group
-	for _, g := range groups {
-		if typ != "" && sameType(g.Type) != typ {
-			continue
-		}
-		if text != "" && !strings.HasPrefix(g.ID, text) && !strings.Contains(g.lower, lower) {
-			continue
-		}
-		match = append(match, g)
+	res := Result{Ready: !built.IsZero(), Progress: progress, Built: built, Err: err}
+	if snap == nil {
+		return res, nil
 	}
-	res := Result{Total: len(match), Ready: !built.IsZero(), Progress: progress, Built: built, Err: err}
+	match := snap.search(strings.TrimSpace(q.Text), sameType(q.Type))
+	res.Total = len(match)
 	if q.Offset < len(match) {
 		end := min(q.Offset+limit, len(match))
-		res.Groups = match[q.Offset:end]
+		res.Groups = make([]Group, 0, end-q.Offset)
+		for _, i := range match[q.Offset:end] {
+			res.Groups = append(res.Groups, snap.groups[i])
+		}
 		if end < len(match) {
 			res.Next = end
 		}
 	}
 	return res, nil
+}
+
+// snapshot is one complete index: the groups, newest last message first,
+// an inverted index of their lower-case names' trigrams (of runes, so
+// Chinese names are searched like any other), and the groups ordered by
+// ID for prefix searches. A search then touches the groups that can match,
+// not all 100,000.
+type snapshot struct {
+	groups []Group
+	grams  map[string][]int32 // trigram -> group positions, ascending
+	byID   []int32            // group positions in ID order
+}
+
+func newSnapshot(groups []Group) *snapshot {
+	s := &snapshot{groups: groups, grams: map[string][]int32{}, byID: make([]int32, len(groups))}
+	for i := range groups {
+		s.byID[i] = int32(i)
+		seen := map[string]bool{}
+		for _, g := range trigrams(groups[i].lower) {
+			if !seen[g] {
+				seen[g] = true
+				s.grams[g] = append(s.grams[g], int32(i))
+			}
+		}
+	}
+	slices.SortFunc(s.byID, func(a, b int32) int { return strings.Compare(groups[a].ID, groups[b].ID) })
+	return s
+}
+
+// trigrams lists the rune trigrams of s.
+func trigrams(s string) []string {
+	r := []rune(s)
+	if len(r) < 3 {
+		return nil
+	}
+	out := make([]string, 0, len(r)-2)
+	for i := 0; i+3 <= len(r); i++ {
+		out = append(out, string(r[i:i+3]))
+	}
+	return out
+}
+
+// search returns the positions of the groups that match text (a name
+// substring, case-insensitive, or an ID prefix) and typ, in index order.
+// A text of three runes or more is looked up through its rarest trigram;
+// a shorter one is checked against every name.
+func (s *snapshot) search(text, typ string) []int32 {
+	keep := func(i int32) bool { return typ == "" || sameType(s.groups[i].Type) == typ }
+	if text == "" {
+		var out []int32
+		for i := range s.groups {
+			if keep(int32(i)) {
+				out = append(out, int32(i))
+			}
+		}
+		return out
+	}
+	lower := strings.ToLower(text)
+	hit := map[int32]bool{}
+	// ID prefix: a binary search in ID order.
+	from, _ := slices.BinarySearchFunc(s.byID, text, func(i int32, t string) int { return strings.Compare(s.groups[i].ID, t) })
+	for _, i := range s.byID[from:] {
+		if !strings.HasPrefix(s.groups[i].ID, text) {
+			break
+		}
+		hit[i] = true
+	}
+	// Name substring.
+	if grams := trigrams(lower); len(grams) > 0 {
+		best := s.grams[grams[0]]
+		for _, g := range grams[1:] {
+			if l := s.grams[g]; len(l) < len(best) {
+				best = l
+			}
+		}
+		for _, i := range best {
+			if strings.Contains(s.groups[i].lower, lower) {
+				hit[i] = true
+			}
+		}
+	} else {
+		for i := range s.groups {
+			if strings.Contains(s.groups[i].lower, lower) {
+				hit[int32(i)] = true
+			}
+		}
+	}
+	out := make([]int32, 0, len(hit))
+	for i := range hit {
+		if keep(i) {
+			out = append(out, i)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // sameType folds Work onto Private and Meeting onto ChatRoom.
