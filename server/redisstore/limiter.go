@@ -32,6 +32,10 @@ type LimiterConfig struct {
 	// SDKAppID names the budget: every replica's Limiter for the same app
 	// shares it.
 	SDKAppID uint64
+	// Command, when set, makes the budget that of one command of the app
+	// (Tencent limits each API per app; get_appid_group_list at 1 call/s):
+	// every replica's Limiter for the same app and command shares it.
+	Command string
 	// Rate is the app's limit in calls/s for the whole fleet (tim's
 	// RateLimit; every replica must use the same value).
 	Rate float64
@@ -133,7 +137,7 @@ func (s *Store) NewLimiter(cfg LimiterConfig) (*Limiter, error) {
 	return &Limiter{
 		rdb: s.rdb,
 		rl:  redis_rate.NewLimiter(rateClient{s.rdb}),
-		key: s.cfg.KeyPrefix + "rate:" + strconv.FormatUint(cfg.SDKAppID, 10),
+		key: limiterKey(s.cfg.KeyPrefix, cfg.SDKAppID, cfg.Command),
 		// Rate 1 per emission interval: GCRA only uses Period/Rate, and this
 		// form takes any fractional rate.
 		limit:      redis_rate.Limit{Rate: 1, Burst: burst, Period: time.Duration(float64(time.Second) / eff)},
@@ -330,4 +334,13 @@ func (c rateClient) EvalShaRO(ctx context.Context, sha1 string, keys []string, a
 
 func (c rateClient) Del(ctx context.Context, keys ...string) *redis.IntCmd {
 	return c.Client.Del(ctx, unprefixed(keys)...)
+}
+
+// limiterKey names a budget: the app's, or one command's of the app.
+func limiterKey(prefix string, app uint64, command string) string {
+	k := prefix + "rate:" + strconv.FormatUint(app, 10)
+	if command != "" {
+		k += ":" + command
+	}
+	return k
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -366,5 +367,38 @@ func TestRegistry_OperatorFormat(t *testing.T) {
 	rdb.HSet(ctx, key, "op", `{"v":2,"subject":"sub-1"}`)
 	if _, err := reg.Get(ctx, id); err == nil {
 		t.Error("a version-2 record was accepted")
+	}
+}
+
+// TestLimiterPerCommand: a command's budget has a key of its own, so the
+// group list's 1 call/s and the app's 200 calls/s never share a bucket.
+func TestLimiterPerCommand(t *testing.T) {
+	srv := mustStartRedis(t)
+	cfg := storeConfig(srv)
+	cfg.KeyPrefix = uniquePrefix()
+	s := mustNew(t, cfg)
+	ctx := context.Background()
+	app, err := s.NewLimiter(redisstore.LimiterConfig{SDKAppID: 1400000000, Rate: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.NewLimiter(redisstore.LimiterConfig{SDKAppID: 1400000000, Command: "get_appid_group_list", Rate: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := list.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := srv.Client(t).Keys(ctx, cfg.KeyPrefix+"rate:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	want := []string{cfg.KeyPrefix + "rate:1400000000", cfg.KeyPrefix + "rate:1400000000:get_appid_group_list"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("limiter keys %q, want %q", keys, want)
 	}
 }

@@ -121,6 +121,7 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.S
 			hc = observingClient(ac, o.observe)
 		}
 		var limiter tim.Limiter // nil: the client's own pacer
+		var commandLimiters map[string]tim.Limiter
 		if store != nil {
 			lim, err := newAppLimiter(store, metrics, id, ac)
 			if err != nil {
@@ -129,25 +130,37 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.S
 			}
 			limiter = lim
 			limiters = append(limiters, appLimiter{id: id, lim: lim})
+			// The commands with documented rates of their own (the group
+			// list's 1 call/s) hold for the fleet too.
+			commandLimiters = map[string]tim.Limiter{}
+			for cmd, rate := range tim.CommandLimits {
+				cl, err := store.NewLimiter(redisstore.LimiterConfig{SDKAppID: ac.SDKAppID, Command: cmd, Rate: rate, Headroom: ac.RateHeadroom})
+				if err != nil {
+					errs = append(errs, fmt.Errorf("apps.%s: %s limiter: %v", id, cmd, err))
+					continue
+				}
+				commandLimiters[cmd] = cl
+			}
 		}
 		c, err := tim.New(tim.Config{
-			SDKAppID:     ac.SDKAppID,
-			Key:          string(ac.Key),
-			Identifier:   ac.Identifier,
-			Region:       tim.Region(ac.Region),
-			BaseURL:      ac.BaseURL,
-			BackupURL:    ac.BackupURL,
-			BatchSize:    ac.BatchSize,
-			RateLimit:    ac.RateLimit,
-			RateHeadroom: ac.RateHeadroom,
-			MaxSeqs:      ac.MaxSeqs,
-			SigLifetime:  ac.SigLifetime.Duration,
-			CallTimeout:  ac.CallTimeout.Duration,
-			MaxAttempts:  ac.MaxAttempts,
-			Concurrency:  ac.Concurrency,
-			Limiter:      limiter,
-			Hooks:        hooks,
-			HTTPClient:   hc,
+			SDKAppID:        ac.SDKAppID,
+			Key:             string(ac.Key),
+			Identifier:      ac.Identifier,
+			Region:          tim.Region(ac.Region),
+			BaseURL:         ac.BaseURL,
+			BackupURL:       ac.BackupURL,
+			BatchSize:       ac.BatchSize,
+			RateLimit:       ac.RateLimit,
+			RateHeadroom:    ac.RateHeadroom,
+			MaxSeqs:         ac.MaxSeqs,
+			SigLifetime:     ac.SigLifetime.Duration,
+			CallTimeout:     ac.CallTimeout.Duration,
+			MaxAttempts:     ac.MaxAttempts,
+			Concurrency:     ac.Concurrency,
+			Limiter:         limiter,
+			CommandLimiters: commandLimiters,
+			Hooks:           hooks,
+			HTTPClient:      hc,
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("apps.%s: %v", id, err))
