@@ -10,9 +10,10 @@
 // (with the build's progress while the first one runs). Nothing is fetched
 // for an app nobody searches.
 //
-// Not done yet (issue 12): sharing one index across replicas through Redis.
-// Each replica builds its own; the 1 call/s of get_appid_group_list then
-// holds per replica, not for the fleet.
+// Several replicas share one index through Config.Shared (Redis): the
+// replica that takes the build lease builds and publishes the index, the
+// others load what it published instead of calling Tencent themselves.
+// Without Shared, each replica builds its own.
 package directory
 
 import (
@@ -52,18 +53,45 @@ type Config struct {
 	// OnBuild, when set, is told of every finished build: the groups, the
 	// duration and the error, if any (for logs and metrics).
 	OnBuild func(groups int, took time.Duration, err error)
+	// Shared, when set, is where the replicas of a fleet share one index.
+	Shared Shared
+	// PollEvery is how often a replica that does not build looks for the
+	// index another one is building (default 1 s).
+	PollEvery time.Duration
 }
 
-// Group is one entry of the index.
+// Shared lets the replicas of a fleet share one index per app.
+type Shared interface {
+	// Acquire takes the build lease for ttl, or reports that another
+	// replica holds it; release gives it back early.
+	Acquire(ctx context.Context, ttl time.Duration) (release func(), ok bool, err error)
+	// Publish stores a complete index, built at built.
+	Publish(ctx context.Context, groups []Group, built time.Time) error
+	// Latest returns the published index when it is newer than since; nil
+	// groups and a zero time when there is none newer.
+	Latest(ctx context.Context, since time.Time) ([]Group, time.Time, error)
+}
+
+// Group is one entry of the index. Its JSON form is the storage format of a
+// Shared store.
 type Group struct {
-	ID, Name, Type string
-	MemberNum      int
-	NextMsgSeq     uint64
-	LastMsgTime    int64
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	MemberNum   int    `json:"memberNum"`
+	NextMsgSeq  uint64 `json:"nextMsgSeq"`
+	LastMsgTime int64  `json:"lastMsgTime"`
 	// Receipts is false for the types without read receipts (AVChatRoom,
 	// Community), which are listed all the same.
-	Receipts bool
+	Receipts bool   `json:"receipts"`
 	lower    string // Name in lower case, for search
+}
+
+// lowered returns g ready for the index (a Group read back from a Shared
+// store has no search key yet).
+func (g Group) lowered() Group {
+	g.lower = strings.ToLower(g.Name)
+	return g
 }
 
 // Progress is the state of the build under way.
@@ -101,6 +129,9 @@ func New(src Source, cfg Config) *Index {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.PollEvery <= 0 {
+		cfg.PollEvery = time.Second
 	}
 	return &Index{src: src, cfg: cfg, stop: make(chan struct{})}
 }
@@ -161,21 +192,70 @@ func (x *Index) build() {
 		case <-ctx.Done():
 		}
 	}()
-	groups, err := x.fetch(ctx)
+	groups, built, err := x.obtain(ctx)
 	var snap *snapshot
-	if err == nil {
+	if err == nil && groups != nil {
 		snap = newSnapshot(groups)
 	}
 	x.mu.Lock()
 	x.running = false
 	x.progress.Building = false
 	x.err = err
-	if err == nil {
-		x.snap, x.built = snap, x.cfg.Now()
+	if snap != nil {
+		x.snap, x.built = snap, built
 	}
 	x.mu.Unlock()
 	if x.cfg.OnBuild != nil {
 		x.cfg.OnBuild(len(groups), x.cfg.Now().Sub(start), err)
+	}
+}
+
+// obtain builds the index, or, when another replica of the fleet holds
+// the build lease, waits for the index it publishes.
+func (x *Index) obtain(ctx context.Context) ([]Group, time.Time, error) {
+	sh := x.cfg.Shared
+	if sh == nil {
+		groups, err := x.fetch(ctx)
+		return groups, x.cfg.Now(), err
+	}
+	x.mu.Lock()
+	since := x.built
+	x.mu.Unlock()
+	// A fresh enough index published by another replica: no call at all.
+	if groups, built, err := sh.Latest(ctx, since); err == nil && groups != nil && (x.cfg.Refresh < 0 || x.cfg.Now().Sub(built) < x.cfg.Refresh) {
+		return groups, built, nil
+	}
+	release, ok, err := sh.Acquire(ctx, x.cfg.BuildTimeout)
+	if err != nil {
+		// The shared store is down: build alone rather than show nothing.
+		groups, ferr := x.fetch(ctx)
+		return groups, x.cfg.Now(), ferr
+	}
+	if ok {
+		defer release()
+		groups, err := x.fetch(ctx)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		built := x.cfg.Now()
+		if err := sh.Publish(ctx, groups, built); err != nil {
+			return groups, built, nil // this replica still has it
+		}
+		return groups, built, nil
+	}
+	// Another replica builds: wait for what it publishes.
+	t := time.NewTicker(x.cfg.PollEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, time.Time{}, ctx.Err()
+		case <-t.C:
+		}
+		groups, built, err := sh.Latest(ctx, since)
+		if err == nil && groups != nil {
+			return groups, built, nil
+		}
 	}
 }
 
@@ -364,6 +444,11 @@ type snapshot struct {
 }
 
 func newSnapshot(groups []Group) *snapshot {
+	for i := range groups {
+		if groups[i].lower == "" {
+			groups[i] = groups[i].lowered()
+		}
+	}
 	s := &snapshot{groups: groups, grams: map[string][]int32{}, byID: make([]int32, len(groups))}
 	for i := range groups {
 		s.byID[i] = int32(i)

@@ -170,7 +170,11 @@ func buildApps(cfg Config, metrics *bff.Metrics, o *options, store *redisstore.S
 		if ac.BaseURL != "" {
 			region = "custom"
 		}
-		dir := directory.New(c, directory.Config{Refresh: ac.DirectoryRefresh.Duration, OnBuild: func(n int, took time.Duration, err error) {
+		var shared directory.Shared // nil: this replica's own index
+		if store != nil {
+			shared = store.Directory(ac.SDKAppID)
+		}
+		dir := directory.New(c, directory.Config{Refresh: ac.DirectoryRefresh.Duration, Shared: shared, OnBuild: func(n int, took time.Duration, err error) {
 			if err != nil {
 				logger.Warn("group directory build failed; searches answer from the previous index", slog.String("app", id), slog.String("err", err.Error()))
 				return
