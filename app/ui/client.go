@@ -70,21 +70,40 @@ func (c *client) members(ctx context.Context, req api.MembersRequest) (*api.Memb
 // receipts runs a query. It asks for the NDJSON progress stream and reports
 // progress as it arrives; a server that answers with plain JSON works too.
 func (c *client) receipts(ctx context.Context, req api.ReceiptsRequest, progress func(done, total int)) (*api.ReceiptsResponse, error) {
+	return c.pull(ctx, req, api.ContentTypeNDJSON+", application/json", progress)
+}
+
+// receiptsOnce runs a query asking for plain JSON: one answer, and no
+// progress lines to read and show. It suits pulls too small to have
+// progress worth showing.
+func (c *client) receiptsOnce(ctx context.Context, req api.ReceiptsRequest) (*api.ReceiptsResponse, error) {
+	return c.pull(ctx, req, "application/json", nil)
+}
+
+// pull is POST /api/receipts with the given Accept header.
+func (c *client) pull(ctx context.Context, req api.ReceiptsRequest, accept string, progress func(done, total int)) (*api.ReceiptsResponse, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, &api.Error{Code: api.ECodeInternal, Message: "encoding the query: " + err.Error()}
 	}
-	resp, err := c.send(ctx, request{Method: "POST", URL: c.base + api.PathReceipts, Accept: api.ContentTypeNDJSON + ", application/json", Body: body})
+	resp, err := c.send(ctx, request{Method: "POST", URL: c.base + api.PathReceipts, Accept: accept, Body: body})
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
 	if !strings.HasPrefix(resp.ContentType, api.ContentTypeNDJSON) {
-		var out api.ReceiptsResponse
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxLineBytes+1))
+		if err != nil {
 			return nil, readErr(ctx, "reading the result", err)
 		}
-		return &out, nil
+		if len(b) > maxLineBytes {
+			return nil, &api.Error{Code: api.ECodeInternal, Message: "the result is too large to show"}
+		}
+		out, err := decodeResult(b)
+		if err != nil {
+			return nil, readErr(ctx, "reading the result", err)
+		}
+		return out, nil
 	}
 	lines := lineReader{r: resp.Body}
 	for {

@@ -41,6 +41,23 @@ func TestClientReceiptsPlainJSON(t *testing.T) {
 	}
 }
 
+// TestClientReceiptsOnce: a small pull asks for plain JSON, even from a
+// server that would stream (this one's stream has no result line).
+func TestClientReceiptsOnce(t *testing.T) {
+	c := newTestClient(t, &fakeBFF{stream: true, noResult: true})
+	resp, err := c.receiptsOnce(context.Background(), api.ReceiptsRequest{App: "prod", GroupID: "g", Seqs: api.SeqText("1-3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []api.Receipt{testReceipt(1), testReceipt(2), testReceipt(3)}
+	if diff := cmp.Diff(want, resp.Results); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	if resp.App != "prod" || resp.GroupID != "g" || resp.Summary != api.Summarize(want) || resp.Upstream.Calls != 1 {
+		t.Errorf("answer = %+v", resp)
+	}
+}
+
 func TestClientErrors(t *testing.T) {
 	tests := []struct {
 		name string

@@ -343,7 +343,13 @@ func (c *console) runPull(ctx app.Context, q query, base *cachedResult) {
 				}
 			})
 		}
-		resp, err := c.api.receipts(pctx, req, progress)
+		var resp *api.ReceiptsResponse
+		var err error
+		if count <= streamMinSeqs {
+			resp, err = c.api.receiptsOnce(pctx, req)
+		} else {
+			resp, err = c.api.receipts(pctx, req, progress)
+		}
 		ctx.Dispatch(func(ctx app.Context) {
 			if gen != c.pullGen {
 				return
@@ -368,6 +374,12 @@ func (c *console) runPull(ctx app.Context, q query, base *cachedResult) {
 		})
 	})
 }
+
+// streamMinSeqs: a pull of at most this many seqs asks for plain JSON, not
+// the progress stream. Tencent answers up to 50 seqs in one call, so the
+// stream would have no progress to show, only lines to read and render;
+// the elapsed time still shows while the call runs.
+const streamMinSeqs = 50
 
 // startClock updates the elapsed time of pull gen once a second until the
 // returned stop is called (from any goroutine).

@@ -33,6 +33,21 @@ func decodeEvent(line []byte) (api.Event, error) {
 	return ev, err
 }
 
+// decodeResult decodes a plain JSON answer of POST /api/receipts, as
+// decodeEvent does a stream's line.
+func decodeResult(b []byte) (*api.ReceiptsResponse, error) {
+	var r api.ReceiptsResponse
+	d := jsonScan{b: b}
+	if err := d.result(&r); err == nil && d.end() {
+		return &r, nil
+	}
+	r = api.ReceiptsResponse{}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
 // jsonScan is a cursor over one JSON document.
 type jsonScan struct {
 	b []byte

@@ -59,6 +59,35 @@ func TestDecodeEvent(t *testing.T) {
 	}
 }
 
+// TestDecodeResult checks the plain JSON answer's decoder against
+// encoding/json.
+func TestDecodeResult(t *testing.T) {
+	docs := []string{
+		`{"app":"a","groupId":"g","results":[{"seq":1,"read":2,"unread":3,"code":0},{"seq":2,"code":10062,"codeText":"no \\"receipt\\""}],"summary":{"messages":2,"readRate":0.4},"upstream":{"calls":1},"partial":false}` + "\n",
+		`{"results":[]}`,
+		`{"results":[{"seq":1,"read":1.5}]}`,
+		`{"results":[{"seq":1}],"extra":1}`,
+		`null`,
+		`{"results":[{"seq":1}]} trailing`,
+		`{"results":`,
+	}
+	for _, doc := range docs {
+		var want api.ReceiptsResponse
+		wantErr := json.Unmarshal([]byte(doc), &want)
+		got, err := decodeResult([]byte(doc))
+		if (err != nil) != (wantErr != nil) {
+			t.Errorf("decodeResult(%s) error = %v, want %v", doc, err, wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if diff := cmp.Diff(want, *got); diff != "" {
+			t.Errorf("decodeResult(%s) (-want +got):\n%s", doc, diff)
+		}
+	}
+}
+
 func FuzzDecodeEvent(f *testing.F) {
 	f.Add(`{"type":"result","result":{"app":"a","results":[{"seq":1,"read":2,"unread":3,"code":0,"codeText":"x"}],"summary":{"messages":1},"partial":true}}`)
 	f.Add(`{"type":"progress","done":1,"total":2}`)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 	"github.com/timconsole/timconsole/server/api"
@@ -13,8 +14,14 @@ import (
 // question starts on page 1; the sort and the filters stay), and the row
 // whose members are open. The sort, filters and page are the table's own.
 //
-// Each row is a tableRow component with value inputs, so opening another
-// row redraws two rows, not a hundred. A row posts actionOpenSeq.
+// The table itself (caption, header, rows) is one Raw HTML string
+// (tableHTML): a page of rows built element by element cost about 45 calls
+// into JavaScript a row, most of a 50-seq pull's drawing time; one
+// innerHTML costs one. Every value in it is escaped. The wrapper handles
+// the clicks and keys of the rows and sort buttons by delegation: a row
+// carries data-seq, a sort button data-sort. A redraw replaces the table's
+// elements, so the table puts the focus back on the element (by ID) that
+// had it when the redraw dropped it. A row posts actionOpenSeq.
 type resultsTable struct {
 	app.Compo
 
@@ -36,8 +43,12 @@ type resultsTable struct {
 // OnInit computes the first rows.
 func (t *resultsTable) OnInit() { t.sync() }
 
-// OnUpdate follows a new result (or question).
-func (t *resultsTable) OnUpdate(ctx app.Context) { t.sync() }
+// OnUpdate follows a new result (or question), or another open row: each
+// redraws the table.
+func (t *resultsTable) OnUpdate(ctx app.Context) {
+	keepFocus(ctx)
+	t.sync()
+}
 
 func (t *resultsTable) sync() {
 	if t.Key != t.key {
@@ -85,7 +96,6 @@ func (t *resultsTable) Render() app.UI {
 	if t.view.OnlyMissing {
 		missing = missing.Checked(true)
 	}
-	cols := tableColumns()
 	return app.Section().Class("card", "table-card").Aria("labelledby", "table-title").Body(
 		app.Div().Class("card-head").Body(
 			app.H2().ID("table-title").Class("card-title").Text("Messages"),
@@ -107,68 +117,14 @@ func (t *resultsTable) Render() app.UI {
 				),
 			),
 		),
-		app.Div().Class("table-scroll").Body(
-			app.Table().ID("results-table").Class("data-table").Body(
-				app.Caption().Class("sr-only").Text("Read receipts per message. Select a row for its members."),
-				app.THead().Body(app.Tr().Body(
-					app.Range(cols).Slice(func(i int) app.UI {
-						col := cols[i]
-						return t.renderTh(col.Key, col.Label, col.Num)
-					}),
-				)),
-				app.TBody().Body(
-					app.Range(page).Slice(func(i int) app.UI {
-						r := page[i]
-						return &tableRow{R: r, Selected: t.HasSelected && t.Selected == r.Seq}
-					}),
-				),
-			),
-		),
+		app.Div().Class("table-scroll").
+			OnClick(t.onClick).
+			OnKeyDown(t.onKeyDown).
+			Body(app.Raw(tableHTML(page, t.view, t.Selected, t.HasSelected))),
 		app.Div().Class("table-foot").Body(
 			app.Span().ID("table-count").Class("muted", "small").Aria("live", "polite").Text(count),
 			t.renderPager(p),
 		),
-	)
-}
-
-// sortState is the aria-sort of a column.
-func (t *resultsTable) sortState(k sortKey) string {
-	cur := t.view.Sort
-	if cur == "" {
-		cur = sortSeq
-	}
-	switch {
-	case cur != k:
-		return "none"
-	case t.view.Desc:
-		return "descending"
-	}
-	return "ascending"
-}
-
-func (t *resultsTable) renderTh(k sortKey, label string, num bool) app.UI {
-	state := t.sortState(k)
-	arrow := "↕"
-	switch state {
-	case "ascending":
-		arrow = "▲"
-	case "descending":
-		arrow = "▼"
-	}
-	th := app.Th().Scope("col").Aria("sort", state)
-	if num {
-		th = th.Class("num")
-	}
-	return th.Body(
-		app.Button().ID("sort-"+string(k)).Type("button").Class("sort-button").DataSet("sort", string(k)).
-			OnClick(func(ctx app.Context, e app.Event) {
-				t.view = t.view.toggleSort(k)
-				t.refresh()
-			}, app.EventScope("sort", k)).
-			Body(
-				app.Span().Text(label),
-				app.Span().Class("sort-arrow").Aria("hidden", "true").Text(arrow),
-			),
 	)
 }
 
@@ -194,79 +150,6 @@ func (t *resultsTable) renderPager(p int) app.UI {
 	)
 }
 
-// tableRow is one row of the table: a receipt and whether its members
-// are open. Its handlers carry the seq as their event scope: rows are
-// matched by position, so after a sort a row shows another seq, and a
-// handler without the scope would keep the old seq's closure.
-type tableRow struct {
-	app.Compo
-
-	R        api.Receipt
-	Selected bool
-}
-
-// Render draws the row.
-func (row *tableRow) Render() app.UI {
-	r := row.R
-	seq := r.Seq
-	rate := rowRate(r)
-	tr := app.Tr().ID("row-"+formatSeq(seq)).DataSet("seq", seq).TabIndex(0).Class("row").
-		Aria("label", "seq "+formatSeq(seq)+", open members").
-		OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionOpenSeq, seq) }, app.EventScope("row", seq)).
-		OnKeyDown(func(ctx app.Context, e app.Event) {
-			switch e.Get("key").String() {
-			case "Enter", " ":
-				e.PreventDefault()
-				ctx.NewActionWithValue(actionOpenSeq, seq)
-			case "ArrowDown":
-				e.PreventDefault()
-				focusSibling(ctx, "nextElementSibling")
-			case "ArrowUp":
-				e.PreventDefault()
-				focusSibling(ctx, "previousElementSibling")
-			default:
-				ctx.PreventUpdate()
-			}
-		}, app.EventScope("row", seq))
-	if r.Code != 0 {
-		tr = tr.Class("row-missing")
-	}
-	if row.Selected {
-		tr = tr.Class("row-selected").Aria("current", "true")
-	}
-	var rateCell app.UI = app.Span().Class("muted").Text("—")
-	if rate >= 0 {
-		rateCell = app.Span().Class("rate-cell").Body(
-			rateBar(rate, 64, 8, "row-bar"),
-			app.Span().Class("rate-text").Text(formatPct(rate)),
-		)
-	}
-	status := app.Td().Class("status")
-	if r.Code == 0 {
-		status = status.Body(app.Span().Class("status-ok").Text("✓ OK"))
-	} else {
-		mark := "✕ " + strconv.Itoa(r.Code)
-		if r.Code == api.CodeNotFetched {
-			mark = "✕ not fetched"
-		}
-		status = status.Body(
-			app.Span().Class("status-missing").Text(mark),
-			app.Span().Class("status-text").Text(" "+codeText(r)),
-		)
-	}
-	read, unread := formatInt(r.Read), formatInt(r.Unread)
-	if r.Code != 0 {
-		read, unread = "—", "—"
-	}
-	return tr.Body(
-		app.Td().Class("num", "mono").Text(formatSeq(seq)),
-		app.Td().Class("num").Text(read),
-		app.Td().Class("num").Text(unread),
-		app.Td().Class("num").Body(rateCell),
-		status,
-	)
-}
-
 // codeText is a per-message code's explanation.
 func codeText(r api.Receipt) string {
 	if r.CodeText != "" {
@@ -275,12 +158,122 @@ func codeText(r api.Receipt) string {
 	return explainCode(r.Code)
 }
 
-// focusSibling moves focus to the next or previous table row.
-func focusSibling(ctx app.Context, which string) {
+// onClick is a click in the table: a sort button sorts, a row opens its
+// members.
+func (t *resultsTable) onClick(ctx app.Context, e app.Event) {
+	if k, ok := sortKeyOf(closestAttr(e, "button[data-sort]", "data-sort")); ok {
+		keepFocus(ctx)
+		t.view = t.view.toggleSort(k)
+		t.refresh()
+		return
+	}
+	if seq, ok := rowSeqOf(e); ok {
+		ctx.NewActionWithValue(actionOpenSeq, seq)
+		return
+	}
+	ctx.PreventUpdate()
+}
+
+// onKeyDown is the rows' keyboard: Enter or Space opens a row's members,
+// the arrow keys move between rows. The sort buttons are buttons: their
+// keys click them.
+func (t *resultsTable) onKeyDown(ctx app.Context, e app.Event) {
+	seq, ok := rowSeqOf(e)
+	if !ok {
+		ctx.PreventUpdate()
+		return
+	}
+	switch e.Get("key").String() {
+	case "Enter", " ":
+		e.PreventDefault()
+		ctx.NewActionWithValue(actionOpenSeq, seq)
+		return
+	case "ArrowDown":
+		e.PreventDefault()
+		focusSibling(e, "nextElementSibling")
+	case "ArrowUp":
+		e.PreventDefault()
+		focusSibling(e, "previousElementSibling")
+	}
+	ctx.PreventUpdate()
+}
+
+// closestAttr is attribute attr of the closest element matching sel from
+// the event's target, or "" when there is none.
+func closestAttr(e app.Event, sel, attr string) string {
+	el := closest(e, sel)
+	if el == nil {
+		return ""
+	}
+	return el.Call("getAttribute", attr).String()
+}
+
+// closest is the closest element matching sel from the event's target, or
+// nil.
+func closest(e app.Event, sel string) app.Value {
+	if !app.IsClient {
+		return nil
+	}
+	t := e.Get("target")
+	if !t.Truthy() || t.Get("closest").Type() != app.TypeFunction {
+		return nil
+	}
+	el := t.Call("closest", sel)
+	if !el.Truthy() {
+		return nil
+	}
+	return el
+}
+
+// rowSeqOf is the seq of the row an event came from.
+func rowSeqOf(e app.Event) (uint32, bool) {
+	n, err := strconv.ParseUint(closestAttr(e, "tr[data-seq]", "data-seq"), 10, 32)
+	return uint32(n), err == nil
+}
+
+// sortKeyOf reads a sort button's column.
+func sortKeyOf(s string) (sortKey, bool) {
+	for _, c := range tableColumns() {
+		if string(c.Key) == s {
+			return c.Key, true
+		}
+	}
+	return "", false
+}
+
+// focusSibling moves focus from the event's row to the next or previous
+// one.
+func focusSibling(e app.Event, which string) {
+	row := closest(e, "tr[data-seq]")
+	if row == nil {
+		return
+	}
+	if el := row.Get(which); el.Truthy() {
+		el.Call("focus")
+	}
+}
+
+// keepFocus is called before a redraw of the table, which replaces its
+// elements: when a row or a sort button has the focus, it gets it back
+// after the redraw, unless something else took it meanwhile (the
+// drill-down focuses its title when it opens).
+func keepFocus(ctx app.Context) {
 	if !app.IsClient {
 		return
 	}
-	if el := ctx.JSSrc().Get(which); el.Truthy() {
-		el.Call("focus")
+	doc := app.Window().Get("document")
+	el := doc.Get("activeElement")
+	if !el.Truthy() {
+		return
 	}
+	id := el.Get("id").String()
+	if !strings.HasPrefix(id, "row-") && !strings.HasPrefix(id, "sort-") {
+		return
+	}
+	ctx.Defer(func(app.Context) {
+		now := doc.Get("activeElement")
+		if !now.Truthy() || now.Equal(doc.Get("body")) {
+			focusID(id)
+		}
+	})
 }

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"encoding/xml"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -125,31 +128,35 @@ func TestPageOf(t *testing.T) {
 // cells and selection.
 func TestTableRenders(t *testing.T) {
 	fixture := tableFixture()
-	bySeq := map[uint32]api.Receipt{}
-	for _, r := range fixture {
-		bySeq[r.Seq] = r
-	}
 	tb := &resultsTable{Results: fixture, Key: "k1"}
 	tb.OnInit()
 
-	// Section > [head, scroll > table > [caption, thead, tbody > rows], foot]
-	row := func(i int) []int { return []int{1, 0, 2, i} }
-	wantRow := func(seq uint32, selected bool) *tableRow { return &tableRow{R: bySeq[seq], Selected: selected} }
-	if err := app.Match(wantRow(1, false), tb.Render(), row(0)...); err != nil {
-		t.Errorf("first row before sorting: %v", err)
+	// Section > [head, scroll > the table's Raw HTML, foot]
+	rows := func() []htmlRow {
+		t.Helper()
+		page, _ := pageOf(tb.rows, tb.view.Page)
+		h := tableHTML(page, tb.view, tb.Selected, tb.HasSelected)
+		if err := app.Match(app.Raw(h), tb.Render(), 1, 0); err != nil {
+			t.Fatalf("the table's HTML: %v", err)
+		}
+		return parseTable(t, h).rows
+	}
+	if got := rows()[0]; got.seq != "1" || got.id != "row-1" {
+		t.Errorf("first row before sorting: %+v, want seq 1", got)
 	}
 	tb.view = tb.view.toggleSort(sortRate)
 	tb.refresh()
-	if err := app.Match(wantRow(3, false), tb.Render(), row(0)...); err != nil {
-		t.Errorf("first row by rate: %v", err)
-	}
-	if err := app.Match(wantRow(4, false), tb.Render(), row(3)...); err != nil {
-		t.Errorf("fourth row by rate: %v", err)
+	if got := rows(); got[0].seq != "3" || got[3].seq != "4" {
+		t.Errorf("rows by rate: first %+v, fourth %+v; want seqs 3 and 4", got[0], got[3])
 	}
 	// The open row is marked, the others are not.
 	tb.Selected, tb.HasSelected = 4, true
-	if err := app.Match(wantRow(4, true), tb.Render(), row(3)...); err != nil {
-		t.Errorf("selected row: %v", err)
+	for _, r := range rows() {
+		marked := strings.Contains(" "+r.class+" ", " row-selected ") && r.current == "true"
+		unmarked := !strings.Contains(r.class, "row-selected") && r.current == ""
+		if (r.seq == "4" && !marked) || (r.seq != "4" && !unmarked) {
+			t.Errorf("row %s with seq 4 open: class %q, aria-current %q", r.seq, r.class, r.current)
+		}
 	}
 
 	tb.below = "50"
@@ -171,18 +178,138 @@ func TestTableRenders(t *testing.T) {
 	if tb.view.Page != 0 || tb.view.Sort != sortRate {
 		t.Errorf("new question: page %d, sort %q; want page 0, sort kept", tb.view.Page, tb.view.Sort)
 	}
+}
 
-	// A row: seq, read, unread, rate, status; a missing receipt shows dashes.
-	if err := app.Match(app.Text("1"), (&tableRow{R: bySeq[1]}).Render(), 0, 0); err != nil {
-		t.Errorf("row seq cell: %v", err)
+// TestTableHTML checks the table's markup: the header's sort state and
+// buttons, each row's attributes and cells, and escaping of the server's
+// code texts.
+func TestTableHTML(t *testing.T) {
+	page := []api.Receipt{
+		{Seq: 1, Read: 1500, Unread: 500},
+		{Seq: 3, Code: 10062},
+		{Seq: 9, Code: 10062, CodeText: `<img src=x onerror="alert(1)"> & 'more'`},
+		{Seq: 6},
+		{Seq: 7, Code: api.CodeNotFetched, CodeText: "Tencent answered HTTP 502"},
 	}
-	for seq, r := range bySeq {
-		if r.Code == 0 {
-			continue
-		}
-		if err := app.Match(app.Text("—"), (&tableRow{R: r}).Render(), 1, 0); err != nil {
-			t.Errorf("row %d read cell: %v", seq, err)
-		}
-		break
+	h := tableHTML(page, tableView{Sort: sortRead, Desc: true}, 3, true)
+	got := parseTable(t, h)
+
+	wantHead := []htmlTh{
+		{sort: "none", class: "num", button: "sort-seq", key: "seq", text: "Seq↕"},
+		{sort: "descending", class: "num", button: "sort-read", key: "read", text: "Read▼"},
+		{sort: "none", class: "num", button: "sort-unread", key: "unread", text: "Unread↕"},
+		{sort: "none", class: "num", button: "sort-rate", key: "rate", text: "Read rate↕"},
+		{sort: "none", button: "sort-status", key: "status", text: "Status↕"},
 	}
+	if diff := cmp.Diff(wantHead, got.head, cmp.AllowUnexported(htmlTh{})); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
+	}
+	wantRows := []htmlRow{
+		{id: "row-1", seq: "1", tabindex: "0", class: "row", label: "seq 1, open members",
+			cells: []string{"1", "1,500", "500", "75.0%", "✓ OK"}},
+		{id: "row-3", seq: "3", tabindex: "0", class: "row row-missing row-selected", current: "true", label: "seq 3, open members",
+			cells: []string{"3", "—", "—", "—", "✕ 10062 " + explainCode(10062)}},
+		{id: "row-9", seq: "9", tabindex: "0", class: "row row-missing", label: "seq 9, open members",
+			cells: []string{"9", "—", "—", "—", `✕ 10062 <img src=x onerror="alert(1)"> & 'more'`}},
+		{id: "row-6", seq: "6", tabindex: "0", class: "row", label: "seq 6, open members",
+			cells: []string{"6", "0", "0", "—", "✓ OK"}},
+		{id: "row-7", seq: "7", tabindex: "0", class: "row row-missing", label: "seq 7, open members",
+			cells: []string{"7", "—", "—", "—", "✕ not fetched Tencent answered HTTP 502"}},
+	}
+	if diff := cmp.Diff(wantRows, got.rows, cmp.AllowUnexported(htmlRow{})); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	if got.bars != 1 {
+		t.Errorf("%d rate bars, want 1 (the one row with a rate)", got.bars)
+	}
+	if strings.Contains(h, "<img") {
+		t.Errorf("the server's code text reached the markup unescaped: %s", h)
+	}
+}
+
+// htmlTable is what parseTable read from the table's markup.
+type htmlTable struct {
+	head []htmlTh
+	rows []htmlRow
+	bars int // rate bars (svg.rate-bar) in the rows
+}
+
+type htmlTh struct{ sort, class, button, key, text string }
+
+type htmlRow struct {
+	id, seq, tabindex, class, current, label string
+	cells                                    []string
+}
+
+// parseTable reads the table's markup as XML (the writer closes every
+// element, so it must be well-formed) into its header cells and rows.
+func parseTable(t *testing.T, h string) htmlTable {
+	t.Helper()
+	var out htmlTable
+	d := xml.NewDecoder(strings.NewReader(h))
+	attr := func(e xml.StartElement, name string) string {
+		for _, a := range e.Attr {
+			if a.Name.Local == name {
+				return a.Value
+			}
+		}
+		return ""
+	}
+	var th *htmlTh
+	var row *htmlRow
+	var cell *strings.Builder
+	for range len(h) {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the table's HTML is not well-formed: %v\n%s", err, h)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			switch tok.Name.Local {
+			case "th":
+				th = &htmlTh{sort: attr(tok, "aria-sort"), class: attr(tok, "class")}
+				cell = &strings.Builder{}
+			case "button":
+				if th != nil {
+					th.button, th.key = attr(tok, "id"), attr(tok, "data-sort")
+				}
+			case "tr":
+				if attr(tok, "data-seq") != "" {
+					row = &htmlRow{id: attr(tok, "id"), seq: attr(tok, "data-seq"), tabindex: attr(tok, "tabindex"),
+						class: attr(tok, "class"), current: attr(tok, "aria-current"), label: attr(tok, "aria-label")}
+				}
+			case "td":
+				cell = &strings.Builder{}
+			case "svg":
+				if row != nil && strings.Contains(attr(tok, "class"), "rate-bar") {
+					out.bars++
+				}
+			}
+		case xml.CharData:
+			if cell != nil {
+				cell.Write(tok)
+			}
+		case xml.EndElement:
+			switch tok.Name.Local {
+			case "th":
+				th.text = cell.String()
+				out.head = append(out.head, *th)
+				th, cell = nil, nil
+			case "td":
+				if row != nil {
+					row.cells = append(row.cells, cell.String())
+				}
+				cell = nil
+			case "tr":
+				if row != nil {
+					out.rows = append(out.rows, *row)
+					row = nil
+				}
+			}
+		}
+	}
+	return out
 }

@@ -122,10 +122,13 @@ func layoutWarmup() {
 	}
 }
 
-// warmDecode runs the result stream's decoder once.
+// warmDecode runs the result decoders (the stream's and plain JSON's) once.
 func warmDecode() {
 	line, err := json.Marshal(api.Event{Type: api.EventResult, Result: warmupResult(64)})
 	if err == nil {
 		_, _ = decodeEvent(line)
+	}
+	if doc, err := json.Marshal(warmupResult(8)); err == nil {
+		_, _ = decodeResult(doc)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/timconsole/timconsole/server/bff"
@@ -309,6 +311,40 @@ func TestDeepLinkJourney(t *testing.T) {
 				t.Errorf("seq %d %s took %d pages, want %d of %d", pick.Seq, tab.id, pages, wantPages, drillPageSize)
 			}
 			b.screenshot("4-drilldown-" + tab.id)
+		}
+	})
+
+	t.Run("keyboard", func(t *testing.T) {
+		b := b.in(t)
+		focused := func() string { return eval[string](b, `document.activeElement ? document.activeElement.id : ''`) }
+		rows := b.table()
+		if len(rows) < 2 {
+			t.Fatalf("%d rows, want at least 2", len(rows))
+		}
+		first, second := fmt.Sprintf("row-%d", rows[0].Seq), fmt.Sprintf("row-%d", rows[1].Seq)
+		eval[bool](b, fmt.Sprintf(`(() => { document.getElementById(%q).focus(); return true; })()`, first))
+		b.do(10*time.Second, chromedp.KeyEvent(kb.ArrowDown))
+		if got := focused(); got != second {
+			t.Errorf("ArrowDown from %s focused %q, want %s", first, got, second)
+		}
+		b.do(10*time.Second, chromedp.KeyEvent(kb.ArrowUp))
+		if got := focused(); got != first {
+			t.Errorf("ArrowUp from %s focused %q, want %s", second, got, first)
+		}
+		b.do(10*time.Second, chromedp.KeyEvent(kb.Enter))
+		b.waitFor("the drill-down of the focused row", fmt.Sprintf(`(document.querySelector('#drilldown-title') || {}).textContent === 'Seq %d'
+			&& document.activeElement && document.activeElement.id === 'drilldown-title'`, rows[0].Seq), 10*time.Second)
+		if got := eval[string](b, fmt.Sprintf(`document.getElementById(%q).getAttribute('aria-current') || ''`, first)); got != "true" {
+			t.Errorf("the open row %s has aria-current %q, want true", first, got)
+		}
+		eval[bool](b, fmt.Sprintf(`(() => { document.getElementById(%q).focus(); return true; })()`, second))
+		b.do(10*time.Second, chromedp.KeyEvent(" "))
+		b.waitFor("the drill-down of the row opened with Space", fmt.Sprintf(`(document.querySelector('#drilldown-title') || {}).textContent === 'Seq %d'`, rows[1].Seq), 10*time.Second)
+		// A sort redraws the table: the focus stays on the sort button.
+		b.click("sort-seq")
+		b.waitFor("the table by seq", fmt.Sprintf(`document.querySelector('#results-table tbody tr[data-seq]').dataset.seq === '%d'`, truths[0].Seq), 10*time.Second)
+		if got := focused(); got != "sort-seq" {
+			t.Errorf("after sorting by seq the focus is on %q, want sort-seq", got)
 		}
 	})
 
