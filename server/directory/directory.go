@@ -32,8 +32,12 @@ import (
 // costs about 10 s of get_appid_group_list and 2,000 get_group_info calls.
 const DefaultRefresh = 10 * time.Minute
 
-// MaxPage is the largest page of Search.
-const MaxPage = 200
+// MaxPage is the largest page of Search; DefaultPage is a page when the
+// caller names none: a screenful of a directory list.
+const (
+	MaxPage     = 200
+	DefaultPage = 25
+)
 
 // Source is what the index is built from: the app's tim client.
 type Source interface {
@@ -371,7 +375,7 @@ type Query struct {
 	// Type keeps one group type ("" = all); Work and Private, Meeting and
 	// ChatRoom are one type each.
 	Type string
-	// Offset and Limit page the matches (Limit 1..MaxPage, 0 = 50).
+	// Offset and Limit page the matches (Limit 1..MaxPage, 0 = DefaultPage).
 	Offset, Limit int
 }
 
@@ -410,7 +414,7 @@ func (x *Index) Search(q Query) (Result, error) {
 
 	limit := q.Limit
 	if limit <= 0 {
-		limit = 50
+		limit = DefaultPage
 	}
 	limit = min(limit, MaxPage)
 	res := Result{Ready: !built.IsZero(), Progress: progress, Built: built, Err: err}

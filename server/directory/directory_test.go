@@ -78,8 +78,8 @@ func TestIndex(t *testing.T) {
 		t.Fatalf("first search: %+v, %v; want the build under way", first, err)
 	}
 	all := ready(t, x)
-	if all.Total != 8+300+1 || len(all.Groups) != 50 || all.Next != 50 {
-		t.Errorf("all: total %d, page %d, next %d; want 309, 50, 50", all.Total, len(all.Groups), all.Next)
+	if all.Total != 8+300+1 || len(all.Groups) != directory.DefaultPage || all.Next != directory.DefaultPage {
+		t.Errorf("all: total %d, page %d, next %d; want 309 and a default page of %d", all.Total, len(all.Groups), all.Next, directory.DefaultPage)
 	}
 	for i := 1; i < len(all.Groups); i++ {
 		if all.Groups[i].LastMsgTime > all.Groups[i-1].LastMsgTime {
