@@ -70,18 +70,20 @@ func (c *client) members(ctx context.Context, req api.MembersRequest) (*api.Memb
 // receipts runs a query. It asks for the NDJSON progress stream and reports
 // progress as it arrives; a server that answers with plain JSON works too.
 func (c *client) receipts(ctx context.Context, req api.ReceiptsRequest, progress func(done, total int)) (*api.ReceiptsResponse, error) {
-	return c.pull(ctx, req, api.ContentTypeNDJSON+", application/json", progress)
+	return c.pull(ctx, req, api.ContentTypeNDJSON+", application/json", progress, nil)
 }
 
 // receiptsOnce runs a query asking for plain JSON: one answer, and no
 // progress lines to read and show. It suits pulls too small to have
-// progress worth showing.
-func (c *client) receiptsOnce(ctx context.Context, req api.ReceiptsRequest) (*api.ReceiptsResponse, error) {
-	return c.pull(ctx, req, "application/json", nil)
+// progress worth showing. arrived, if not nil, is called once the
+// answer's headers are in, before its body is read and decoded.
+func (c *client) receiptsOnce(ctx context.Context, req api.ReceiptsRequest, arrived func()) (*api.ReceiptsResponse, error) {
+	return c.pull(ctx, req, "application/json", nil, arrived)
 }
 
-// pull is POST /api/receipts with the given Accept header.
-func (c *client) pull(ctx context.Context, req api.ReceiptsRequest, accept string, progress func(done, total int)) (*api.ReceiptsResponse, error) {
+// pull is POST /api/receipts with the given Accept header; arrived is as
+// for receiptsOnce.
+func (c *client) pull(ctx context.Context, req api.ReceiptsRequest, accept string, progress func(done, total int), arrived func()) (*api.ReceiptsResponse, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, &api.Error{Code: api.ECodeInternal, Message: "encoding the query: " + err.Error()}
@@ -91,6 +93,9 @@ func (c *client) pull(ctx context.Context, req api.ReceiptsRequest, accept strin
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if arrived != nil {
+		arrived()
+	}
 	if !strings.HasPrefix(resp.ContentType, api.ContentTypeNDJSON) {
 		b, err := io.ReadAll(io.LimitReader(resp.Body, maxLineBytes+1))
 		if err != nil {

@@ -45,7 +45,7 @@ func TestClientReceiptsPlainJSON(t *testing.T) {
 // server that would stream (this one's stream has no result line).
 func TestClientReceiptsOnce(t *testing.T) {
 	c := newTestClient(t, &fakeBFF{stream: true, noResult: true})
-	resp, err := c.receiptsOnce(context.Background(), api.ReceiptsRequest{App: "prod", GroupID: "g", Seqs: api.SeqText("1-3")})
+	resp, err := c.receiptsOnce(context.Background(), api.ReceiptsRequest{App: "prod", GroupID: "g", Seqs: api.SeqText("1-3")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

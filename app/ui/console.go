@@ -83,18 +83,21 @@ type console struct {
 // re-render (every keystroke, every hover) costs no recomputation. The
 // summary is the server's, as sent.
 type cachedResult struct {
-	Query query
-	Resp  *api.ReceiptsResponse
-	Geom  chartGeom
+	Query    query
+	Resp     *api.ReceiptsResponse
+	Geom     chartGeom
+	ChartSVG string // chartSVG(Geom)
 }
 
 func newConsole() *console {
 	return &console{api: &client{t: newTransport()}, pageSize: defaultMembersPage}
 }
 
-// newResult derives the chart once.
+// newResult derives the chart once: its geometry and its SVG. It is pure,
+// so a pull runs it in its goroutine.
 func newResult(q query, resp *api.ReceiptsResponse) *cachedResult {
-	return &cachedResult{Query: q, Resp: resp, Geom: chartLayout(resp.Results, chartW, chartH)}
+	g := chartLayout(resp.Results, chartW, chartH)
+	return &cachedResult{Query: q, Resp: resp, Geom: g, ChartSVG: chartSVG(g)}
 }
 
 // OnMount runs in the browser only: take the children's actions, load the
@@ -346,9 +349,20 @@ func (c *console) runPull(ctx app.Context, q query, base *cachedResult) {
 		var resp *api.ReceiptsResponse
 		var err error
 		if count <= streamMinSeqs {
-			resp, err = c.api.receiptsOnce(pctx, req)
+			// The answer's arrival starts go-app's next frame (it comes
+			// about 8 ms after the first dispatch): the body's decoding
+			// and the chart's drawing below then run in that wait, not
+			// after it. If they take longer, the result's frame comes 8
+			// ms after its dispatch, as it would have anyway.
+			resp, err = c.api.receiptsOnce(pctx, req, func() { ctx.Dispatch(nil) })
 		} else {
 			resp, err = c.api.receipts(pctx, req, progress)
+		}
+		// A new result's chart (geometry and SVG) is drawn here, off the
+		// UI goroutine's frame; a retry's is, once merged, on it.
+		var fresh *cachedResult
+		if err == nil && base == nil {
+			fresh = newResult(q, resp)
 		}
 		ctx.Dispatch(func(ctx app.Context) {
 			if gen != c.pullGen {
@@ -361,10 +375,10 @@ func (c *console) runPull(ctx app.Context, q query, base *cachedResult) {
 				}
 				return
 			}
+			r := fresh
 			if base != nil {
-				resp = mergeRetry(base.Resp, resp)
+				r = newResult(q, mergeRetry(base.Resp, resp))
 			}
-			r := newResult(q, resp)
 			c.cache.put(q, r)
 			c.show(r)
 			if base == nil {

@@ -52,7 +52,7 @@ func (c *console) renderResults() app.UI {
 			app.If(r.Resp.Partial, func() app.UI { return c.renderPartial(r) }),
 		),
 		&summaryTiles{Summary: r.Resp.Summary},
-		&receiptChart{Geom: r.Geom},
+		&receiptChart{Geom: r.Geom, SVG: r.ChartSVG},
 		area.Body(
 			&resultsTable{
 				Results: r.Resp.Results, Key: q.key(),

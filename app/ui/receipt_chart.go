@@ -21,6 +21,9 @@ type receiptChart struct {
 	app.Compo
 
 	Geom chartGeom
+	// SVG is chartSVG(Geom), when the parent has it already (a pull
+	// draws it off the frame); empty, the chart draws it.
+	SVG string
 
 	svgText string
 	hover   int // the column under the pointer or focus, -1 for none
@@ -33,7 +36,10 @@ func (c *receiptChart) OnInit() { c.redraw() }
 func (c *receiptChart) OnUpdate(ctx app.Context) { c.redraw() }
 
 func (c *receiptChart) redraw() {
-	c.svgText = chartSVG(c.Geom)
+	c.svgText = c.SVG
+	if c.svgText == "" {
+		c.svgText = chartSVG(c.Geom)
+	}
 	c.hover = -1
 }
 

@@ -231,7 +231,7 @@ func TestTableHTML(t *testing.T) {
 type htmlTable struct {
 	head []htmlTh
 	rows []htmlRow
-	bars int // rate bars (svg.rate-bar) in the rows
+	bars int // rate bars (span.rate-bar, aria-hidden) in the rows
 }
 
 type htmlTh struct{ sort, class, button, key, text string }
@@ -283,8 +283,11 @@ func parseTable(t *testing.T, h string) htmlTable {
 				}
 			case "td":
 				cell = &strings.Builder{}
-			case "svg":
+			case "span":
 				if row != nil && strings.Contains(attr(tok, "class"), "rate-bar") {
+					if attr(tok, "aria-hidden") != "true" {
+						t.Errorf("a row's rate bar is not aria-hidden: %v", tok.Attr)
+					}
 					out.bars++
 				}
 			}

@@ -92,7 +92,7 @@ func (c *console) renderWarmup() app.UI {
 	r := newResult(query{App: "warmup", Group: "warmup", Seqs: "1-" + formatInt(n), Count: n}, warmupResult(n))
 	return app.Div().ID("warmup").Class("warmup").Aria("hidden", "true").Attr("inert", true).Body(
 		&summaryTiles{Summary: r.Resp.Summary},
-		&receiptChart{Geom: r.Geom},
+		&receiptChart{Geom: r.Geom, SVG: r.ChartSVG},
 		&resultsTable{Results: r.Resp.Results, Key: r.Query.key(), Selected: 2, HasSelected: true},
 	)
 }
