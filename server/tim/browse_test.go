@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/timconsole/timconsole/server/internal/testenv"
 	"github.com/timconsole/timconsole/server/tim"
 	"github.com/timconsole/timconsole/server/timemu"
 )
@@ -15,15 +16,14 @@ import (
 // a history paged down from the newest message, and nicknames with an
 // unknown account left out.
 func TestBrowseCommands(t *testing.T) {
-	e := timemu.New(timemu.Config{RateLimit: -1})
+	e := testenv.StartEmulator(t, timemu.Config{RateLimit: -1})
 	e.AddApp(testApp, testKey, testAdmin)
 	now := time.Now().Unix()
 	f := timemu.Generate(timemu.GenerateOptions{Seed: 7, SDKAppID: testApp, Messages: 100, ExtraGroups: 25, Now: now})
 	if err := e.Load(f); err != nil {
 		t.Fatal(err)
 	}
-	srv := startEmu(t, e)
-	c := mustClient(t, srv, nil)
+	c := mustClient(t, e.URL, nil)
 	ctx := context.Background()
 
 	var ids []string
@@ -113,13 +113,12 @@ func TestBrowseCommands(t *testing.T) {
 // 1 call/s by a limiter of its own, so the emulator enforcing that rate
 // never refuses a directory walk, and receipt calls are not held behind it.
 func TestGroupListOwnLimiter(t *testing.T) {
-	e := timemu.New(timemu.Config{})
+	e := testenv.StartEmulator(t, timemu.Config{})
 	e.AddApp(testApp, testKey, testAdmin)
 	if err := e.Load(timemu.Generate(timemu.GenerateOptions{Seed: 7, SDKAppID: testApp, Messages: 100, ExtraGroups: 20})); err != nil {
 		t.Fatal(err)
 	}
-	srv := startEmu(t, e)
-	c := mustClient(t, srv, func(c *tim.Config) { c.RateLimit = 200; c.MaxAttempts = 1 })
+	c := mustClient(t, e.URL, func(c *tim.Config) { c.RateLimit = 200; c.MaxAttempts = 1 })
 	ctx := context.Background()
 	next := uint64(0)
 	for page := range 3 {

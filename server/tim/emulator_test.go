@@ -3,13 +3,13 @@ package tim_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/timconsole/timconsole/server/internal/testenv"
 	"github.com/timconsole/timconsole/server/tim"
 	"github.com/timconsole/timconsole/server/timemu"
 )
@@ -17,26 +17,18 @@ import (
 const allHands = "@TGS#2ALLHANDS" // 200 members in the generated data set
 
 // emu is the Tencent emulator behind a loopback HTTP server.
-type emu struct {
-	*timemu.Emulator
-	URL string
-}
+type emu struct{ *testenv.Emulator }
 
 // mustEmulator starts the emulator with the test app and the generated demo
 // data set (the biggest group has messages seqs).
 func mustEmulator(tb testing.TB, cfg timemu.Config, messages int) *emu {
 	tb.Helper()
-	e := timemu.New(cfg)
+	e := testenv.StartEmulator(tb, cfg)
 	e.AddApp(testApp, testKey, testAdmin)
 	if err := e.Load(timemu.Generate(timemu.GenerateOptions{Seed: 7, SDKAppID: testApp, Messages: messages})); err != nil {
 		tb.Fatalf("load fixture: %v", err)
 	}
-	srv := httptest.NewServer(e)
-	tb.Cleanup(func() {
-		e.Close() // releases hung requests before the server waits for them
-		srv.Close()
-	})
-	return &emu{Emulator: e, URL: srv.URL}
+	return &emu{e}
 }
 
 // truth is the emulator's own answer for seq, as a Receipt.

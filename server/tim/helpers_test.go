@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/timconsole/timconsole/server/tim"
-	"github.com/timconsole/timconsole/server/timemu"
 )
 
 const (
@@ -262,15 +261,4 @@ func recordSigs(c *tim.Config) *sigRecorder {
 	rec := &sigRecorder{next: http.DefaultTransport.(*http.Transport).Clone()}
 	c.HTTPClient = &http.Client{Transport: rec, Timeout: time.Minute}
 	return rec
-}
-
-// startEmu serves e on loopback until the test ends and returns its URL.
-func startEmu(tb testing.TB, e *timemu.Emulator) string {
-	tb.Helper()
-	srv := httptest.NewServer(e)
-	tb.Cleanup(func() {
-		e.Close()
-		srv.Close()
-	})
-	return srv.URL
 }
