@@ -242,9 +242,9 @@ func (x *Index) obtain(ctx context.Context) ([]Group, time.Time, error) {
 			return nil, time.Time{}, err
 		}
 		built := x.cfg.Now()
-		if err := sh.Publish(ctx, groups, built); err != nil {
-			return groups, built, nil // this replica still has it
-		}
+		// A failed publish leaves the others to build their own next
+		// time; this replica has its index either way.
+		_ = sh.Publish(ctx, groups, built)
 		return groups, built, nil
 	}
 	// Another replica builds: wait for what it publishes.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -292,7 +293,7 @@ func TestPortraitGet(t *testing.T) {
 		{`{"To_Account":["alice"],"TagList":[]}`, timemu.CodeProfileInvalidParam},
 		{`{"To_Account":["alice"],"TagList":["Tag_Nope"]}`, timemu.CodeProfileUnknownTag},
 		{`{"To_Account":["alice"],"TagList":["Tag_Profile_Custom_Team"]}`, 0},
-		{fmt.Sprintf(`{"To_Account":[%s],"TagList":["Tag_Profile_IM_Nick"]}`, joinQuoted(many)), timemu.CodeProfileInvalidParam},
+		{fmt.Sprintf(`{"To_Account":[%s],"TagList":["Tag_Profile_IM_Nick"]}`, strings.Join(many, ",")), timemu.CodeProfileInvalidParam},
 	} {
 		if got := e.call(t, timemu.CmdPortraitGet, tt.body); got.Code != tt.code {
 			t.Errorf("%.60s: code %d, want %d", tt.body, got.Code, tt.code)
@@ -302,17 +303,6 @@ func TestPortraitGet(t *testing.T) {
 	if got := e.do(t, "POST", "/v4/group_open_http_svc/portrait_get", e.query(t).Encode(), `{}`); got.Code != timemu.CodeUnknownCommand {
 		t.Errorf("portrait_get under group_open_http_svc: code %d, want %d", got.Code, timemu.CodeUnknownCommand)
 	}
-}
-
-func joinQuoted(items []string) string {
-	out := ""
-	for i, s := range items {
-		if i > 0 {
-			out += ","
-		}
-		out += s
-	}
-	return out
 }
 
 // TestGenerateContent: the generated history has times in the week before

@@ -19,14 +19,7 @@ type options struct {
 	observe       func(kind, value string)
 	listener      net.Listener
 	ready         func(url string)
-	metricsReady  func(url string)
 	globalLogging bool
-}
-
-// withMetricsReady calls fn with the metrics listener's base URL once it
-// accepts requests (only when server.metrics_addr is set).
-func withMetricsReady(fn func(url string)) option {
-	return func(o *options) { o.metricsReady = fn }
 }
 
 // withSecretObserver calls fn with every secret the console holds or mints:

@@ -358,9 +358,6 @@ func listenAndServe(ctx context.Context, cfg Config, handler, metricsHandler htt
 		}()
 		defer metricsSrv.Close()
 		logger.Info("metrics listening", slog.String("url", "http://"+mln.Addr().String()+"/metrics"))
-		if o.metricsReady != nil {
-			o.metricsReady("http://" + mln.Addr().String())
-		}
 	}
 
 	errc := make(chan error, 1)
