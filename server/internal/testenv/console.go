@@ -88,26 +88,19 @@ func StartConsole(tb testing.TB, ln net.Listener, env map[string]string, args ..
 	}
 	go func() { c.done <- c.cmd.Wait() }()
 	tb.Cleanup(c.Stop)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	exited := func() error {
 		select {
 		case err := <-c.done:
 			c.done <- err
-			tb.Fatalf("the console exited at start: %v\n%s", err, c.Stderr.String())
+			return fmt.Errorf("the console exited at start: %v", err)
 		default:
+			return nil
 		}
-		resp, err := (&httpClient).Get(c.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return c
-			}
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("the console was not ready in 30s\n%s", c.Stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	if err := poll(c.URL+"/readyz", 30*time.Second, exited); err != nil {
+		tb.Fatalf("%v\n%s", err, c.Stderr.String())
+	}
+	return c
 }
 
 // Stop sends SIGTERM and waits (at most 15 s) for a graceful exit; a

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -41,18 +42,30 @@ func (s *SyncBuffer) String() string {
 // WaitReady polls u until it answers 200, for at most 15 seconds.
 func WaitReady(tb testing.TB, u string) {
 	tb.Helper()
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(15 * time.Second)
+	if err := poll(u, 15*time.Second, nil); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// poll GETs u until it answers 200 or timeout passes; gone, when set, ends
+// the wait early with its error (a server process that exited).
+func poll(u string, timeout time.Duration, gone func() error) error {
+	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := c.Get(u)
+		if gone != nil {
+			if err := gone(); err != nil {
+				return err
+			}
+		}
+		resp, err := httpClient.Get(u)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("%s not ready after 15s (last: %v)", u, err)
+			return fmt.Errorf("%s not ready after %v (last: %v)", u, timeout, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
