@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/timconsole/timconsole/server/api"
@@ -91,6 +92,20 @@ func (v *validate) add(p *api.Problem) {
 
 func (v *validate) addf(field, format string, args ...any) {
 	*v = append(*v, api.Problem{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// number parses a query parameter that must be a whole number from 0 to
+// max ("" is 0), adding problem for field when it is not.
+func (v *validate) number(field, s string, max uint64, problem string) uint64 {
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > max {
+		v.addf(field, "%s", problem)
+		return 0
+	}
+	return n
 }
 
 func (v validate) err() error {

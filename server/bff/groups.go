@@ -2,6 +2,8 @@ package bff
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,10 +17,9 @@ const maxQueryLen = 100
 
 // groupsInput is a directory search: GET /api/groups?app=&q=&type=&cursor=&limit=.
 type groupsInput struct {
-	App, Q, Type, Cursor string
-	Limit                int
-	app                  *App
-	offset               int
+	App, Q, Type, Cursor, Limit string
+	app                         *App
+	offset, limit               int
 }
 
 // groupTypes are the types a search may filter by.
@@ -44,16 +45,8 @@ func (in *groupsInput) Valid(ctx context.Context) error {
 	if in.Type != "" && !groupTypes[in.Type] {
 		v.addf("type", "unknown group type %q", cut(in.Type, 20))
 	}
-	if in.Cursor != "" {
-		n, err := strconv.Atoi(in.Cursor)
-		if err != nil || n < 0 {
-			v.addf("cursor", "the cursor is not one this console handed out")
-		}
-		in.offset = n
-	}
-	if in.Limit < 0 || in.Limit > directory.MaxPage {
-		v.addf("limit", "limit must be between 1 and %d", directory.MaxPage)
-	}
+	in.offset = int(v.number("cursor", in.Cursor, math.MaxInt32, "the cursor is not one this console handed out"))
+	in.limit = int(v.number("limit", in.Limit, directory.MaxPage, fmt.Sprintf("limit must be between 1 and %d", directory.MaxPage)))
 	return v.err()
 }
 
@@ -65,21 +58,14 @@ func handleGroups(q queryDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := q.startAudit(r, "groups")
 		qv := r.URL.Query()
-		in := &groupsInput{App: qv.Get("app"), Q: strings.TrimSpace(qv.Get("q")), Type: qv.Get("type"), Cursor: qv.Get("cursor")}
-		if l := qv.Get("limit"); l != "" {
-			n, err := strconv.Atoi(l)
-			if err != nil {
-				n = -1
-			}
-			in.Limit = n
-		}
+		in := &groupsInput{App: qv.Get("app"), Q: strings.TrimSpace(qv.Get("q")), Type: qv.Get("type"), Cursor: qv.Get("cursor"), Limit: qv.Get("limit")}
 		err := in.Valid(r.Context())
 		rec.resolved(in.App, in.app, 0)
 		if err != nil {
 			q.fail(w, r, rec, err)
 			return
 		}
-		res, err := in.app.Directory.Search(directory.Query{Text: in.Q, Type: in.Type, Offset: in.offset, Limit: in.Limit})
+		res, err := in.app.Directory.Search(directory.Query{Text: in.Q, Type: in.Type, Offset: in.offset, Limit: in.limit})
 		if err != nil {
 			q.fail(w, r, rec, err)
 			return

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/timconsole/timconsole/server/api"
@@ -46,14 +45,7 @@ func (in *timelineInput) Valid(ctx context.Context) error {
 		return err
 	}
 	num := func(field, s string, max uint64) uint64 {
-		if s == "" {
-			return 0
-		}
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil || n > max {
-			v.addf(field, "%s must be a number from 0 to %d", field, max)
-		}
-		return n
+		return v.number(field, s, max, fmt.Sprintf("%s must be a number from 0 to %d", field, max))
 	}
 	in.before = uint32(num("before", in.Before, 1<<32-1))
 	in.limit = int(num("limit", in.Limit, api.MaxTimelineLimit))
